@@ -1,10 +1,21 @@
 /**
  * The client sub-protocol (client DEALER <-> broker ROUTER). Frames are listed without the routing
- * id that the broker's ROUTER socket adds and removes. See SPEC.md, "Client protocol".
+ * id that the broker's ROUTER socket adds and removes. See SPEC.md, section 5 "Client sub-protocol".
  */
 import { CLIENT_HEADER, CLIENT_SIGNATURE, ClientCommand, COMMAND_FRAMES, Limits } from './constants.js';
 import { ErrorCode, isErrorCode } from './errors.js';
-import { badRequest, checkHeader, clampUtf8, type Decoded, fail, idFrame, readId, readText } from './frames.js';
+import {
+  badRequest,
+  checkHeader,
+  clampUtf8,
+  type Decoded,
+  errorCodeProblem,
+  errorMessageProblem,
+  fail,
+  idFrame,
+  readId,
+  readText,
+} from './frames.js';
 import { type DetectOptions, encodeOptions, parseOptions } from './options.js';
 
 export interface ClientRequest {
@@ -101,9 +112,13 @@ export function decodeClientMessage(
   const headerError = checkHeader(frames[0], CLIENT_SIGNATURE);
   const command = frames[1];
   if (headerError) {
-    // Name the request when we can, so a client of another version gets its answer.
-    const id = command?.length === 1 && command[0] === ClientCommand.REQUEST ? readId(frames[2]) : undefined;
-    return fail(headerError.code, headerError.message, id);
+    // Name the request when it is ours at another version, so that client gets its answer. A frame 0
+    // that is not a YMQC header at all says nothing about frame 2, so it is never named (the broker drops it).
+    const answerable =
+      headerError.code === ErrorCode.UNSUPPORTED_VERSION &&
+      command?.length === 1 &&
+      command[0] === ClientCommand.REQUEST;
+    return fail(headerError.code, headerError.message, answerable ? readId(frames[2]) : undefined);
   }
   if (command === undefined || command.length !== 1) return badRequest('frame 1 must be a one-byte command');
   switch (command[0]) {
@@ -162,15 +177,18 @@ export function decodeBrokerToClient(frames: readonly Buffer[]): Decoded<BrokerT
   switch (command[0]) {
     case ClientCommand.REPLY: {
       const requestId = readId(frames[2]);
-      if (requestId === undefined || frames.length !== 4) return badRequest('REPLY must be 4 frames with a request id');
+      if (requestId === undefined) return badRequest(`REPLY request id must be 1..${Limits.MAX_ID_BYTES} bytes`);
+      if (frames.length !== 4) return badRequest(`REPLY has ${frames.length} frames, expected 4`, requestId);
       return { ok: true, value: { command: 'REPLY', requestId, result: frames[3]! } };
     }
     case ClientCommand.ERROR: {
       const requestId = readId(frames[2]);
-      if (requestId === undefined || frames.length !== 5) return badRequest('ERROR must be 5 frames with a request id');
+      if (requestId === undefined) return badRequest(`ERROR request id must be 1..${Limits.MAX_ID_BYTES} bytes`);
+      if (frames.length !== 5) return badRequest(`ERROR has ${frames.length} frames, expected 5`, requestId);
       const code = frames[3]!.toString('latin1');
+      if (!isErrorCode(code)) return badRequest(errorCodeProblem(code), requestId);
       const message = readText(frames[4], Limits.MAX_ERROR_MESSAGE_BYTES);
-      if (!isErrorCode(code) || message === undefined) return badRequest('ERROR carries an unknown code', requestId);
+      if (message === undefined) return badRequest(errorMessageProblem(frames[4]!), requestId);
       return { ok: true, value: { command: 'ERROR', requestId, code, message } };
     }
     case ClientCommand.PONG: {

@@ -49,6 +49,16 @@ export function readText(frame: Buffer | undefined, maxBytes: number): string | 
   return frame.toString('utf8');
 }
 
+/** Why an ERROR's code frame was refused (the frame is quoted, shortened, for the log). */
+export function errorCodeProblem(code: string): string {
+  return `ERROR carries an unknown code ${JSON.stringify(code.slice(0, 32))}`;
+}
+
+/** Why an ERROR's message frame was refused. */
+export function errorMessageProblem(frame: Buffer): string {
+  return `ERROR message is ${frame.length} bytes, over the limit of ${Limits.MAX_ERROR_MESSAGE_BYTES}`;
+}
+
 export function idFrame(id: string | Buffer): Buffer {
   return typeof id === 'string' ? Buffer.from(id, 'utf8') : id;
 }

@@ -1,10 +1,21 @@
 /**
  * The worker sub-protocol (worker DEALER <-> broker ROUTER). Frames are listed without the routing
- * id that the broker's ROUTER socket adds and removes. See SPEC.md, "Worker protocol".
+ * id that the broker's ROUTER socket adds and removes. See SPEC.md, section 6 "Worker sub-protocol".
  */
 import { COMMAND_FRAMES, Limits, WORKER_HEADER, WORKER_SIGNATURE, WorkerCommand } from './constants.js';
-import { type ErrorCode, isErrorCode } from './errors.js';
-import { badRequest, checkHeader, clampUtf8, type Decoded, fail, idFrame, readId, readText } from './frames.js';
+import { ErrorCode, isErrorCode } from './errors.js';
+import {
+  badRequest,
+  checkHeader,
+  clampUtf8,
+  type Decoded,
+  errorCodeProblem,
+  errorMessageProblem,
+  fail,
+  idFrame,
+  readId,
+  readText,
+} from './frames.js';
 import { type DetectOptions, parseOptions } from './options.js';
 
 /** Who a worker is and how much it can hold; the READY payload (JSON). */
@@ -77,11 +88,16 @@ export function encodeReady(model: string, info: WorkerInfo): Buffer[] {
   ];
 }
 
+/** Rounds to whole ms and clamps to a uint32; NaN becomes 0. */
+function uint32Ms(ms: number): number {
+  return Number.isNaN(ms) ? 0 : Math.max(0, Math.min(0xffffffff, Math.round(ms)));
+}
+
 /** The 8-byte TIMING frame of a REQUEST: budget ms and queued ms, uint32 big-endian each. */
 export function encodeTiming(budgetMs: number, queuedMs: number): Buffer {
   const frame = Buffer.allocUnsafe(8);
-  frame.writeUInt32BE(Math.max(0, Math.min(0xffffffff, Math.round(budgetMs))), 0);
-  frame.writeUInt32BE(Math.max(0, Math.min(0xffffffff, Math.round(queuedMs))), 4);
+  frame.writeUInt32BE(uint32Ms(budgetMs), 0);
+  frame.writeUInt32BE(uint32Ms(queuedMs), 4);
   return frame;
 }
 
@@ -167,16 +183,19 @@ export function decodeWorkerMessage(frames: readonly Buffer[]): Decoded<WorkerTo
     }
     case WorkerCommand.REPLY: {
       const jobId = readId(frames[2]);
-      if (jobId === undefined || frames.length !== 4) return badRequest('REPLY must be 4 frames with a job id');
+      if (jobId === undefined) return badRequest(`REPLY job id must be 1..${Limits.MAX_ID_BYTES} bytes`);
+      if (frames.length !== 4) return badRequest(`REPLY has ${frames.length} frames, expected 4`, jobId);
       if (frames[3]!.length > Limits.MAX_RESULT_BYTES) return badRequest('REPLY result is too large', jobId);
       return { ok: true, value: { command: 'REPLY', jobId, result: frames[3]! } };
     }
     case WorkerCommand.ERROR: {
       const jobId = readId(frames[2]);
-      if (jobId === undefined || frames.length !== 5) return badRequest('ERROR must be 5 frames with a job id');
+      if (jobId === undefined) return badRequest(`ERROR job id must be 1..${Limits.MAX_ID_BYTES} bytes`);
+      if (frames.length !== 5) return badRequest(`ERROR has ${frames.length} frames, expected 5`, jobId);
       const code = frames[3]!.toString('latin1');
+      if (!isErrorCode(code)) return badRequest(errorCodeProblem(code), jobId);
       const message = readText(frames[4], Limits.MAX_ERROR_MESSAGE_BYTES);
-      if (!isErrorCode(code) || message === undefined) return badRequest('ERROR carries an unknown code', jobId);
+      if (message === undefined) return badRequest(errorMessageProblem(frames[4]!), jobId);
       return { ok: true, value: { command: 'ERROR', jobId, code, message } };
     }
     case WorkerCommand.HEARTBEAT:
@@ -201,11 +220,13 @@ export function decodeBrokerToWorker(frames: readonly Buffer[]): Decoded<BrokerT
   switch (command[0]) {
     case WorkerCommand.REQUEST: {
       const jobId = readId(frames[2]);
-      if (jobId === undefined || frames.length !== 6) return badRequest('REQUEST must be 6 frames with a job id');
+      if (jobId === undefined) return badRequest(`REQUEST job id must be 1..${Limits.MAX_ID_BYTES} bytes`);
+      if (frames.length !== 6) return badRequest(`REQUEST has ${frames.length} frames, expected 6`, jobId);
       const options = parseOptions(frames[3]!);
       if (!options.ok) return { ok: false, error: options.error, id: jobId };
       const timing = frames[4]!;
       if (timing.length !== 8) return badRequest('REQUEST timing frame must be 8 bytes', jobId);
+      if (frames[5]!.length === 0) return fail(ErrorCode.INVALID_IMAGE, 'image frame is empty', jobId);
       return {
         ok: true,
         value: {
