@@ -3,6 +3,8 @@
 // ECHO_DELAY_MS with a synthetic result (no model). Configured by environment:
 //   BROKER (tcp://127.0.0.1:5556)  MODEL (echo)  CREDIT (1)  ECHO_DELAY_MS (0)  WORKER_ID (echo-<pid>)
 //   HEARTBEAT_MS (1000)  ECHO_FAIL_CODE (when set, answer every job with this error code)
+//   ECHO_DETECTIONS (JSON array of detections to put in every result; default none)
+//   ECHO_SIZE ("WIDTHxHEIGHT" reported as the image size; default 1x1)
 // Prints "ready" on stdout once READY is sent. SIGTERM: DISCONNECT and exit 0.
 import { hostname } from 'node:os';
 import {
@@ -23,6 +25,8 @@ const delayMs = Number(env.ECHO_DELAY_MS ?? 0);
 const heartbeatMs = Number(env.HEARTBEAT_MS ?? 1000);
 const failCode = env.ECHO_FAIL_CODE;
 const workerId = env.WORKER_ID ?? `echo-${process.pid}`;
+const detections = env.ECHO_DETECTIONS ? JSON.parse(env.ECHO_DETECTIONS) : [];
+const [width, height] = (env.ECHO_SIZE ?? '1x1').split('x').map(Number);
 
 const socket = new Dealer({ routingId: workerId, linger: 0 });
 socket.connect(broker);
@@ -62,9 +66,9 @@ function answer(job) {
   const result = {
     model,
     workerId,
-    width: 1,
-    height: 1,
-    detections: [],
+    width,
+    height,
+    detections,
     timings: {
       queueMs: job.queuedMs,
       preprocessMs: 0,

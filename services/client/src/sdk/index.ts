@@ -1,0 +1,6 @@
+export type { ClientStats, DetectResult } from './client.js';
+export { YolomqClient } from './client.js';
+export { connect } from './connect.js';
+export * from './errors.js';
+export type { ImageInput } from './image-input.js';
+export type { ClientOptions, DetectRequestOptions, SdkLogger } from './options.js';
