@@ -1,0 +1,257 @@
+#!/usr/bin/env node
+// npm run bench:worker [-- --seconds 4 --rounds 5 --iterations 25]
+//
+// One worker's performance, each target a ratio measured in this same run:
+//   1. stage times per shared photo, in process on one thread: bare sharp decode to raw pixels,
+//      preprocess (decode + letterbox + tensor), inference, postprocess (medians);
+//   2. one worker process (services/worker/dist/main.js, default config) kept at full credit by a
+//      broker stand-in in this process: images/s and its RSS;
+//   3. the ceiling: a process whose K worker_threads call session.run on already-prepared tensors
+//      with the same K x intra-op threads; ceiling and worker alternate, so a noisy neighbour hits both.
+// Targets: worker >= 0.9 x ceiling; preprocess <= 1.3 x bare decode; postprocess <= 5% of inference.
+// Only an error fails the run (exit 1); a missed target prints MISS.
+// Model: YOLOMQ_TEST_MODEL (default ../shared/models/yolov8n_int8.onnx); photos: ../shared/images/*.jpg.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { decodeWorkerMessage, encodeJobRequest, encodeTiming, HEARTBEAT_MESSAGE } from '@yolomq/protocol';
+import sharp from 'sharp';
+import { Router } from 'zeromq';
+import { Detector, parseWorkerConfig } from '../dist/index.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '../../..');
+const { values: args } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '4' },
+    rounds: { type: 'string', default: '5' },
+    iterations: { type: 'string', default: '25' },
+  },
+});
+const SECONDS = Number(args.seconds);
+const ROUNDS = Number(args.rounds);
+const ITERATIONS = Number(args.iterations);
+const model = resolve(root, process.env.YOLOMQ_TEST_MODEL ?? '../shared/models/yolov8n_int8.onnx');
+const imagesDir = resolve(root, '../shared/images');
+const photos = readdirSync(imagesDir)
+  .filter((f) => /\.(jpe?g|png|webp)$/i.test(f))
+  .sort()
+  .map((f) => ({ name: f, bytes: readFileSync(join(imagesDir, f)) }));
+
+// the worker's own defaults for this machine
+const parsed = parseWorkerConfig({
+  YOLOMQ_MODEL: model,
+  ...pick(process.env, ['YOLOMQ_INFERENCE_THREADS', 'YOLOMQ_INTRA_OP_THREADS', 'YOLOMQ_PREFETCH']),
+});
+if (!parsed.ok) throw new Error(parsed.message);
+const cfg = parsed.config;
+const K = cfg.inferenceThreads;
+const T = cfg.intraOpThreads;
+
+function pick(env, names) {
+  return Object.fromEntries(names.filter((n) => env[n] !== undefined).map((n) => [n, env[n]]));
+}
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const f = (x, d = 1) => x.toFixed(d);
+const line = (cells, widths) => cells.map((c, i) => String(c).padStart(widths[i] ?? 10)).join('  ');
+
+// ---- 1. stage times, in process, one thread -----------------------------------------------------
+sharp.concurrency(1); // as in an inference thread
+sharp.cache(false);
+console.log(
+  `yolomq worker bench: ${model.split('/').pop()}, K=${K} inference threads x ${T} intra-op thread(s), prefetch ${cfg.prefetch}, ${availableParallelism()} CPUs`,
+);
+const detector = await Detector.load({ modelPath: model, executionProvider: 'cpu', intraOpThreads: T, maxPixels: 1e9 });
+const stages = [];
+for (const photo of photos) {
+  const bare = [];
+  const pre = [];
+  const inf = [];
+  const post = [];
+  const ratio = []; // each preprocess against the bare decode measured just before it
+  for (let i = 0; i < ITERATIONS + 2; i++) {
+    const t0 = performance.now();
+    await sharp(photo.bytes).raw().toBuffer();
+    const t1 = performance.now();
+    const r = await detector.detect(photo.bytes, {});
+    if (!r.ok) throw new Error(`${photo.name}: ${r.code} ${r.message}`);
+    if (i < 2) continue; // warm-up
+    bare.push(t1 - t0);
+    pre.push(r.timings.preprocessMs);
+    ratio.push(r.timings.preprocessMs / (t1 - t0));
+    inf.push(r.timings.inferenceMs);
+    post.push(r.timings.postprocessMs);
+  }
+  stages.push({
+    name: photo.name,
+    bare: median(bare),
+    pre: median(pre),
+    ratio: median(ratio),
+    inf: median(inf),
+    post: median(post),
+    postShare: median(post.map((p, i) => p / inf[i])),
+  });
+}
+await detector.release();
+
+// ---- 2 + 3. worker process vs ceiling process, alternating ---------------------------------------
+const router = new Router({ linger: 0 });
+await router.bind('tcp://127.0.0.1:0');
+const endpoint = router.lastEndpoint;
+const worker = spawn(process.execPath, [join(root, 'services/worker/dist/main.js')], {
+  env: {
+    ...process.env,
+    YOLOMQ_BROKER_BACKEND: endpoint,
+    YOLOMQ_MODEL: model,
+    YOLOMQ_WORKER_ID: 'bench-worker',
+    LOG_LEVEL: 'warn',
+  },
+  stdio: ['ignore', 'inherit', 'inherit'],
+});
+const ceiling = spawn(
+  process.execPath,
+  [join(here, 'ceiling.mjs'), model, String(K), String(T), join(imagesDir, photos[0].name)],
+  {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  },
+);
+const ceilingLines = createInterface({ input: ceiling.stdout })[Symbol.asyncIterator]();
+const nextCeilingLine = async () => (await ceilingLines.next()).value ?? '';
+const cleanup = () => {
+  worker.kill('SIGKILL');
+  ceiling.kill('SIGKILL');
+};
+process.on('exit', cleanup);
+
+let credit = 0;
+let routingId;
+let completed = 0;
+let errors = 0;
+let feeding = false;
+let seq = 0;
+const outbox = [];
+let sending = false;
+const pump = async () => {
+  if (sending) return;
+  sending = true;
+  while (outbox.length) await router.send(outbox.shift());
+  sending = false;
+};
+const send = (frames) => {
+  outbox.push([routingId, ...frames]);
+  void pump();
+};
+const feed = () => {
+  const photo = photos[seq % photos.length];
+  send(encodeJobRequest(`b${++seq}`, Buffer.alloc(0), encodeTiming(600_000, 0), photo.bytes));
+};
+const workerReady = new Promise((resolveReady) => {
+  (async () => {
+    for await (const [id, ...frames] of router) {
+      const msg = decodeWorkerMessage(frames);
+      if (!msg.ok) continue;
+      const m = msg.value;
+      if (m.command === 'READY') {
+        routingId = id;
+        credit = m.info.credit;
+        resolveReady();
+      } else if (m.command === 'REPLY' || m.command === 'ERROR') {
+        if (m.command === 'REPLY') completed++;
+        else errors++;
+        if (feeding) feed();
+      }
+    }
+  })();
+});
+const heartbeat = setInterval(() => routingId && send([...HEARTBEAT_MESSAGE]), 500);
+await workerReady;
+if ((await nextCeilingLine()) !== 'ready') throw new Error('the ceiling process did not start');
+
+const rssOf = (pid) => {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+};
+let workerImages = 0;
+let workerSeconds = 0;
+let ceilingRuns = 0;
+let ceilingSeconds = 0;
+let peakRss = 0;
+const rounds = [];
+for (let round = 0; round < ROUNDS; round++) {
+  // ceiling
+  ceiling.stdin.write(`run ${SECONDS}\n`);
+  const [, runs, , secs] = (await nextCeilingLine()).split(' ');
+  ceilingRuns += Number(runs);
+  ceilingSeconds += Number(secs);
+  // worker: keep it at full credit; count what completes in the window
+  feeding = true;
+  for (let i = 0; i < credit; i++) feed();
+  await new Promise((r) => setTimeout(r, 1000)); // reach steady state
+  const c0 = completed;
+  const t0 = performance.now();
+  const sampler = setInterval(() => {
+    peakRss = Math.max(peakRss, rssOf(worker.pid));
+  }, 250);
+  await new Promise((r) => setTimeout(r, SECONDS * 1000));
+  clearInterval(sampler);
+  const images = completed - c0;
+  const secs2 = (performance.now() - t0) / 1000;
+  workerImages += images;
+  workerSeconds += secs2;
+  feeding = false;
+  await new Promise((r) => {
+    const wait = setInterval(() => {
+      if (outbox.length === 0) {
+        clearInterval(wait);
+        setTimeout(r, 1500); // the jobs in flight finish
+      }
+    }, 50);
+  });
+  rounds.push({ worker: images / secs2, ceiling: Number(runs) / Number(secs) });
+}
+const rssAfter = rssOf(worker.pid);
+ceiling.stdin.write('exit\n');
+clearInterval(heartbeat);
+worker.kill('SIGTERM');
+await Promise.race([once(worker, 'exit'), new Promise((r) => setTimeout(r, 10_000))]);
+await Promise.race([once(ceiling, 'exit'), new Promise((r) => setTimeout(r, 10_000))]);
+router.close();
+if (errors > 0) throw new Error(`${errors} jobs failed during the throughput run`);
+
+// ---- report ------------------------------------------------------------------------------------------
+console.log('\nstage times, in process, one thread (medians; each ratio is the median of per-iteration ratios):');
+const w = [12, 12, 12, 11, 11, 13, 10];
+console.log(line(['image', 'bare decode', 'preprocess', 'pre/decode', 'inference', 'postprocess', 'post/inf'], w));
+for (const s of stages) {
+  console.log(
+    line([s.name, f(s.bare), f(s.pre), `${f(s.ratio, 2)}x`, f(s.inf), f(s.post, 2), `${f(100 * s.postShare, 1)}%`], w),
+  );
+}
+const workerRate = workerImages / workerSeconds;
+const ceilingRate = ceilingRuns / ceilingSeconds;
+console.log(`\nthroughput, ${ROUNDS} rounds of ${SECONDS} s, alternating:`);
+for (const [i, r] of rounds.entries())
+  console.log(`  round ${i + 1}: worker ${f(r.worker, 2)} images/s, ceiling ${f(r.ceiling, 2)} runs/s`);
+console.log(`  worker process: ${f(workerRate, 2)} images/s (${workerImages} images over the shared photos)`);
+console.log(`  ceiling (${K} threads x ${T} intra-op, session.run on prepared tensors): ${f(ceilingRate, 2)} runs/s`);
+console.log(`  worker RSS: ${f(rssAfter, 0)} MiB after the run, peak ${f(peakRss, 0)} MiB`);
+
+const preRatio = Math.max(...stages.map((s) => s.ratio));
+const postShare = Math.max(...stages.map((s) => s.postShare));
+const tputRatio = workerRate / ceilingRate;
+const verdict = (ok) => (ok ? 'PASS' : 'MISS');
+console.log('\ntargets (ratios measured in this run):');
+console.log(`  worker throughput / ceiling          ${f(tputRatio, 3)}  (>= 0.9)   ${verdict(tputRatio >= 0.9)}`);
+console.log(`  preprocess / bare decode (worst)     ${f(preRatio, 3)}  (<= 1.3)   ${verdict(preRatio <= 1.3)}`);
+console.log(
+  `  postprocess / inference (worst)      ${f(100 * postShare, 2)}% (<= 5%)    ${verdict(postShare <= 0.05)}`,
+);
+process.exit(0);
