@@ -1,5 +1,5 @@
 # yolomq: the everyday commands. `make help` lists them.
-.PHONY: help install build test lint format bench run demo clean
+.PHONY: help install build test test-faults lint format bench run demo clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -18,14 +18,17 @@ test: node_modules ## lint, build and run every test
 	npm run lint
 	npm test
 
+test-faults: build ## the fault suite: kills, freezes, restarts, fuzzing, bad images, soak (writes RELIABILITY.md)
+	npm run test:faults
+
 lint: node_modules ## check formatting and lint rules (biome)
 	npm run lint
 
 format: node_modules ## rewrite files to the house format
 	npm run format
 
-bench: build ## run the benchmarks
-	npm run bench:broker
+bench: build ## the whole path against the hardware's ceiling, written to BENCHMARKS.md (~10 min; QUICK=1 for ~3 min)
+	npm run bench $(if $(QUICK),-- --quick)
 
 run: build ## start a local cluster in the foreground (WORKERS=2, MODE=threads|processes); Ctrl-C stops it
 	node scripts/run-local.mjs

@@ -19,8 +19,18 @@ export interface Started {
 
 const running = new Set<Started>();
 
-export function startNode(script: string, env: Record<string, string> = {}, args: string[] = []): Started {
-  const child = spawn(process.execPath, [script, ...args], {
+/**
+ * Starts `node script args` with env added to this process's. `prefix` runs it through another command,
+ * e.g. ['ip', 'netns', 'exec', 'ns1'] (which execs node, so the PID and signals are node's).
+ */
+export function startNode(
+  script: string,
+  env: Record<string, string> = {},
+  args: string[] = [],
+  prefix: string[] = [],
+): Started {
+  const argv = [...prefix.slice(1), process.execPath, script, ...args];
+  const child = spawn(prefix[0] ?? process.execPath, prefix.length > 0 ? argv : [script, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

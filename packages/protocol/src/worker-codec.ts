@@ -95,10 +95,17 @@ function uint32Ms(ms: number): number {
 
 /** The 8-byte TIMING frame of a REQUEST: budget ms and queued ms, uint32 big-endian each. */
 export function encodeTiming(budgetMs: number, queuedMs: number): Buffer {
-  const frame = Buffer.allocUnsafe(8);
+  return writeTiming(Buffer.allocUnsafe(8), budgetMs, queuedMs);
+}
+
+/**
+ * encodeTiming into a caller's buffer of at least 8 bytes (returns its first 8): for a sender that
+ * reuses one buffer per frame instead of allocating one per message.
+ */
+export function writeTiming(frame: Buffer, budgetMs: number, queuedMs: number): Buffer {
   frame.writeUInt32BE(uint32Ms(budgetMs), 0);
   frame.writeUInt32BE(uint32Ms(queuedMs), 4);
-  return frame;
+  return frame.length === 8 ? frame : frame.subarray(0, 8);
 }
 
 /** A REQUEST to a worker. The options frame is the client's, forwarded untouched. */

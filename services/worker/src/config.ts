@@ -6,8 +6,11 @@
 import { availableParallelism, hostname } from 'node:os';
 import { basename } from 'node:path';
 import { z } from 'zod';
+import { type CurveClientKeys, loadCurveClientKeys } from './link/curve-keys.js';
 
 export interface WorkerConfig {
+  /** CurveZMQ keys for the broker link (undefined: plain text) */
+  curve?: CurveClientKeys;
   /** the broker's backend ROUTER */
   brokerBackend: string;
   /** path of the ONNX model file */
@@ -107,6 +110,9 @@ const schema = z.object({
     unsetIfEmpty,
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ),
+  YOLOMQ_CURVE_SERVER_KEY: z.string().optional(),
+  YOLOMQ_WORKER_CURVE_PUBLIC_KEY_FILE: z.string().optional(),
+  YOLOMQ_WORKER_CURVE_SECRET_KEY_FILE: z.string().optional(),
 });
 
 export type ConfigResult = { ok: true; config: WorkerConfig } | { ok: false; message: string };
@@ -145,7 +151,21 @@ export function parseWorkerConfig(
     problems.push('YOLOMQ_RECONNECT_MAX_MS: must be at least YOLOMQ_RECONNECT_MIN_MS');
   if (inferenceThreads + prefetch > 1024)
     problems.push('YOLOMQ_INFERENCE_THREADS + YOLOMQ_PREFETCH: the credit must be at most 1024');
-  if (problems.length > 0) return { ok: false, message: `invalid worker configuration:\n  ${problems.join('\n  ')}` };
+  const curve = loadCurveClientKeys(
+    {
+      serverKey: e.YOLOMQ_CURVE_SERVER_KEY,
+      publicKeyFile: e.YOLOMQ_WORKER_CURVE_PUBLIC_KEY_FILE,
+      secretKeyFile: e.YOLOMQ_WORKER_CURVE_SECRET_KEY_FILE,
+    },
+    {
+      serverKey: 'YOLOMQ_CURVE_SERVER_KEY',
+      publicKeyFile: 'YOLOMQ_WORKER_CURVE_PUBLIC_KEY_FILE',
+      secretKeyFile: 'YOLOMQ_WORKER_CURVE_SECRET_KEY_FILE',
+    },
+  );
+  if (!curve.ok) problems.push(curve.message);
+  if (problems.length > 0 || !curve.ok)
+    return { ok: false, message: `invalid worker configuration:\n  ${problems.join('\n  ')}` };
   const modelName = e.YOLOMQ_MODEL_NAME ?? basename(e.YOLOMQ_MODEL).replace(/\.onnx$/i, '');
   return {
     ok: true,
@@ -166,6 +186,7 @@ export function parseWorkerConfig(
       drainTimeoutMs: e.YOLOMQ_DRAIN_TIMEOUT_MS ?? 10_000,
       workerId: e.YOLOMQ_WORKER_ID ?? defaultWorkerId(),
       logLevel: e.LOG_LEVEL,
+      ...(curve.value === undefined ? {} : { curve: curve.value }),
     },
   };
 }

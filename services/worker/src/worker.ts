@@ -165,6 +165,7 @@ export async function startWorker(
       liveness: config.heartbeatLiveness,
       reconnectMinMs: config.reconnectMinMs,
       reconnectMaxMs: config.reconnectMaxMs,
+      ...(config.curve === undefined ? {} : { curve: config.curve }),
     },
     {
       job(job, jobIdFrame, generation) {

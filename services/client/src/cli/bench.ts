@@ -175,6 +175,7 @@ export async function runBench(opts: BenchCommandOptions, ctx: CliContext): Prom
     retries: opts.retries,
     connectTimeoutMs: opts.connectTimeout,
     logger: ctx.logger,
+    curve: ctx.config.curve,
   });
   const onInterrupt = () => void client.close();
   ctx.interrupt.addEventListener('abort', onInterrupt, { once: true });

@@ -1,5 +1,7 @@
 /** The CLI's configuration from the environment (dotenv loads .env first), validated once with zod. */
 import { z } from 'zod';
+import type { CurveKeys } from '../sdk/options.js';
+import { loadCurveClientKeys } from './curve-keys.js';
 
 const schema = z.object({
   YOLOMQ_BROKER: z
@@ -8,6 +10,9 @@ const schema = z.object({
     .default('tcp://127.0.0.1:5555'),
   YOLOMQ_BROKER_HTTP: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:8080'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
+  YOLOMQ_CURVE_SERVER_KEY: z.string().optional(),
+  YOLOMQ_CLIENT_CURVE_PUBLIC_KEY_FILE: z.string().optional(),
+  YOLOMQ_CLIENT_CURVE_SECRET_KEY_FILE: z.string().optional(),
 });
 
 export interface CliConfig {
@@ -16,6 +21,8 @@ export interface CliConfig {
   /** the broker's HTTP base URL (status, health) */
   brokerHttp: string;
   logLevel: string;
+  /** CurveZMQ keys for the broker connection (undefined: plain text) */
+  curve?: CurveKeys;
 }
 
 export type ConfigResult = { ok: true; value: CliConfig } | { ok: false; message: string };
@@ -32,8 +39,26 @@ export function parseCliConfig(env: Record<string, string | undefined>): ConfigR
     return { ok: false, message: `invalid environment: ${message}` };
   }
   const c = parsed.data;
+  const curve = loadCurveClientKeys(
+    {
+      serverKey: c.YOLOMQ_CURVE_SERVER_KEY,
+      publicKeyFile: c.YOLOMQ_CLIENT_CURVE_PUBLIC_KEY_FILE,
+      secretKeyFile: c.YOLOMQ_CLIENT_CURVE_SECRET_KEY_FILE,
+    },
+    {
+      serverKey: 'YOLOMQ_CURVE_SERVER_KEY',
+      publicKeyFile: 'YOLOMQ_CLIENT_CURVE_PUBLIC_KEY_FILE',
+      secretKeyFile: 'YOLOMQ_CLIENT_CURVE_SECRET_KEY_FILE',
+    },
+  );
+  if (!curve.ok) return { ok: false, message: `invalid environment: ${curve.message}` };
   return {
     ok: true,
-    value: { broker: c.YOLOMQ_BROKER, brokerHttp: c.YOLOMQ_BROKER_HTTP.replace(/\/+$/, ''), logLevel: c.LOG_LEVEL },
+    value: {
+      broker: c.YOLOMQ_BROKER,
+      brokerHttp: c.YOLOMQ_BROKER_HTTP.replace(/\/+$/, ''),
+      logLevel: c.LOG_LEVEL,
+      ...(curve.value === undefined ? {} : { curve: curve.value }),
+    },
   };
 }

@@ -78,6 +78,7 @@ export async function runDetect(args: string[], opts: DetectCommandOptions, ctx:
     retries: opts.retries,
     connectTimeoutMs: opts.connectTimeout,
     logger: ctx.logger,
+    curve: ctx.config.curve,
   });
   const style = styleFor(ctx.stdout, ctx.env);
   const progress = opts.progress && images.length > 1 ? progressLine(ctx.stderr, images.length, 'images') : undefined;

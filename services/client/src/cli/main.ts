@@ -12,6 +12,7 @@ import { type CliConfig, parseCliConfig } from './config.js';
 import type { CliContext } from './context.js';
 import { runDetect } from './detect.js';
 import { CliFailure, EXIT_CODES_HELP, ExitCode } from './exit-codes.js';
+import { runKeygen } from './keygen.js';
 import {
   parseClasses,
   parseDuration,
@@ -127,6 +128,15 @@ function buildProgram(ctx: CliContext, setExit: (code: ExitCode) => void): Comma
     .option('--json', 'print the status JSON as the broker sent it', false)
     .action(async (opts) => {
       await run(() => runStatus(opts, ctx))();
+    });
+
+  program
+    .command('keygen')
+    .description('make a CurveZMQ key pair (for YOLOMQ_CURVE_* settings and the broker allow-lists)')
+    .option('-o, --out <prefix>', 'write PREFIX.key (secret, mode 0600) and PREFIX.pub instead of printing them')
+    .option('--force', 'overwrite existing key files', false)
+    .action(async (opts) => {
+      await run(async () => runKeygen(opts, ctx))();
     });
 
   return program;

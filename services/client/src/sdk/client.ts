@@ -104,6 +104,7 @@ export class YolomqClient {
         onUndecodable: (error, id) => this.onUndecodable(error, id),
       },
       options.logger,
+      options.curve,
     );
   }
 

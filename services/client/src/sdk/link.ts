@@ -6,7 +6,7 @@
  */
 import { type BrokerToClient, decodeBrokerToClient, type ProtocolError } from '@yolomq/protocol';
 import { Dealer } from 'zeromq';
-import type { SdkLogger } from './options.js';
+import type { CurveKeys, SdkLogger } from './options.js';
 
 export interface LinkSink {
   onMessage(message: BrokerToClient): void;
@@ -29,6 +29,7 @@ export class BrokerLink {
     readonly endpoint: string,
     private readonly sink: LinkSink,
     private readonly log: SdkLogger,
+    private readonly curve?: CurveKeys,
   ) {
     this.connection = this.open();
   }
@@ -55,7 +56,15 @@ export class BrokerLink {
     // linger 0: a closed socket drops its queue at once (pending requests are resent or rejected by the
     // client, never silently delivered later). High-water marks 0: the client bounds what is in flight
     // itself, and a ROUTER drops replies to a peer whose receive queue is full.
-    const socket = new Dealer({ linger: 0, sendHighWaterMark: 0, receiveHighWaterMark: 0 });
+    const curve = this.curve;
+    const socket = new Dealer({
+      linger: 0,
+      sendHighWaterMark: 0,
+      receiveHighWaterMark: 0,
+      ...(curve === undefined
+        ? {}
+        : { curveServerKey: curve.serverKey, curvePublicKey: curve.publicKey, curveSecretKey: curve.secretKey }),
+    });
     socket.connect(this.endpoint);
     const connection: Connection = { socket, outbox: [], pumping: false, closed: false };
     void this.receive(connection);

@@ -36,6 +36,17 @@ export interface ClientOptions {
    */
   retryOn?: ErrorCode[];
   logger?: SdkLogger;
+  /**
+   * CurveZMQ (when the broker has it on): the broker's public key and this client's key pair, Z85 text
+   * (`yolomq keygen`); the client's public key must be in the broker's YOLOMQ_CURVE_CLIENTS_ALLOW
+   */
+  curve?: CurveKeys;
+}
+
+export interface CurveKeys {
+  serverKey: string;
+  publicKey: string;
+  secretKey: string;
 }
 
 /** Options of one detect() call: the detection options plus per-request overrides. */
@@ -57,11 +68,16 @@ export interface ResolvedClientOptions {
   maxImageBytes: number;
   retryOn: ReadonlySet<ErrorCode>;
   logger: SdkLogger;
+  curve: CurveKeys | undefined;
 }
 
 const NO_LOG: SdkLogger = { debug() {}, warn() {} };
 
 const timeout = z.number().int().min(OPTION_BOUNDS.timeoutMs.min).max(OPTION_BOUNDS.timeoutMs.max);
+
+const z85Key = z
+  .string()
+  .regex(/^[0-9a-zA-Z.\-:+=^!/*?&<>()[\]{}@%$#]{40}$/, 'must be a Z85 CurveZMQ key (40 characters)');
 
 const schema = z.strictObject({
   model: z.string().max(Limits.MAX_MODEL_NAME_BYTES).default(''),
@@ -80,6 +96,7 @@ const schema = z.strictObject({
     .default(Limits.DEFAULT_MAX_IMAGE_BYTES),
   retryOn: z.array(z.enum(Object.values(ErrorCode) as [ErrorCode, ...ErrorCode[]])).default([ErrorCode.SHUTTING_DOWN]),
   logger: z.custom<SdkLogger>((v) => typeof v === 'object' && v !== null).optional(),
+  curve: z.strictObject({ serverKey: z85Key, publicKey: z85Key, secretKey: z85Key }).optional(),
 });
 
 function describe(error: z.ZodError): string {
@@ -93,7 +110,13 @@ export function resolveClientOptions(options: ClientOptions = {}): ResolvedClien
     throw new ClientError(ClientErrorCode.INVALID_ARGUMENT, `invalid client options: ${describe(parsed.error)}`);
   }
   const o = parsed.data;
-  return { ...o, replyGraceMs: o.replyGraceMs, retryOn: new Set(o.retryOn), logger: o.logger ?? NO_LOG };
+  return {
+    ...o,
+    replyGraceMs: o.replyGraceMs,
+    retryOn: new Set(o.retryOn),
+    logger: o.logger ?? NO_LOG,
+    curve: o.curve,
+  };
 }
 
 const requestSchema = z.object({

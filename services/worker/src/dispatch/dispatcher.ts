@@ -106,7 +106,7 @@ export class Dispatcher<J extends DispatchJob> {
     while (this.head < this.queue.length) {
       const t = this.leastLoaded();
       if (t < 0) break;
-      const job = this.queue[this.head++]!;
+      const job = this.take();
       if (now >= job.deadlineAt) {
         expired.push(job);
         continue;
@@ -116,13 +116,24 @@ export class Dispatcher<J extends DispatchJob> {
     }
     // Expired jobs at the head are answered even when no thread is idle.
     while (this.head < this.queue.length && now >= this.queue[this.head]!.deadlineAt) {
-      expired.push(this.queue[this.head++]!);
+      expired.push(this.take());
     }
     if (this.head > 1024 && this.head * 2 > this.queue.length) {
       this.queue.splice(0, this.head);
       this.head = 0;
     }
     return { run, expired };
+  }
+
+  /**
+   * Takes the job at the head and clears its array slot: a consumed slot must not keep the job (and its
+   * image) alive until the next compaction, or up to 1024 images stay resident (the soak saw it).
+   */
+  private take(): J {
+    const job = this.queue[this.head]!;
+    (this.queue as Array<J | undefined>)[this.head] = undefined;
+    this.head++;
+    return job;
   }
 
   /** The up thread holding the fewest jobs, below the depth; -1 when none. */

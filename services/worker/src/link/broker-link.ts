@@ -31,6 +31,8 @@ export interface BrokerLinkOptions {
   liveness: number;
   reconnectMinMs: number;
   reconnectMaxMs: number;
+  /** CurveZMQ: the broker's public key and this worker's pair (undefined: plain text) */
+  curve?: { serverKey: string; publicKey: string; secretKey: string };
 }
 
 export interface BrokerLinkEvents {
@@ -102,7 +104,14 @@ export class BrokerLink {
   }
 
   private open(): void {
-    const socket = new Dealer({ routingId: this.options.info.workerId, linger: 0 });
+    const curve = this.options.curve;
+    const socket = new Dealer({
+      routingId: this.options.info.workerId,
+      linger: 0,
+      ...(curve === undefined
+        ? {}
+        : { curveServerKey: curve.serverKey, curvePublicKey: curve.publicKey, curveSecretKey: curve.secretKey }),
+    });
     socket.connect(this.options.endpoint);
     this.socket = socket;
     this.outbox = new Outbox(socket, (error) => this.log.debug({ err: error }, 'send failed'));

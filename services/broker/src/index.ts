@@ -1,0 +1,3 @@
+export * from './broker.js';
+export * from './config.js';
+export * from './logger.js';
