@@ -78,9 +78,9 @@ describe('fuzzing at both broker ports and at a worker', () => {
     const clients = [0, 1].map((i) => new CountingClient(broker.frontend, `fuzz-c${i}`));
     const load = new SteadyLoad(clients, () => small, 4, { timeoutMs: 15_000 });
 
-    const clientFuzz = new Fuzzer(
+    const clientFuzz: Fuzzer = new Fuzzer(
       SEED,
-      () => {
+      (): Buffer[] => {
         const r = clientFuzz.int(3);
         if (r === 0) return encodePing(clientFuzz.bytes(clientFuzz.int(70)));
         const model = ['', 'echo', 'nope', 'x'.repeat(130)][clientFuzz.int(4)]!;
@@ -90,10 +90,10 @@ describe('fuzzing at both broker ports and at a worker', () => {
       'YMQC',
       2 * MAX_MESSAGE_BYTES,
     );
-    const workerFuzz = new Fuzzer(
+    const workerFuzz: Fuzzer = new Fuzzer(
       SEED + 1,
-      () => {
-        const jobId = `${workerFuzz.int(3) === 0 ? '' : 'x.'}${workerFuzz.int(1e6).toString(36)}`;
+      (): Buffer[] => {
+        const jobId: string = `${workerFuzz.int(3) === 0 ? '' : 'x.'}${workerFuzz.int(1e6).toString(36)}`;
         switch (workerFuzz.int(5)) {
           case 0:
             // never 'echo': a fuzzer must not become a worker of the served model
@@ -109,9 +109,9 @@ describe('fuzzing at both broker ports and at a worker', () => {
           case 2:
             return encodeWorkerError(jobId, 'INVALID_IMAGE', 'fuzz');
           case 3:
-            return HEARTBEAT_MESSAGE;
+            return [...HEARTBEAT_MESSAGE];
           default:
-            return DISCONNECT_MESSAGE;
+            return [...DISCONNECT_MESSAGE];
         }
       },
       'YMQW',
@@ -203,15 +203,15 @@ describe('fuzzing at both broker ports and at a worker', () => {
       chain = chain.then(() => router.send([workerId, ...frames]).catch(() => undefined));
       return chain;
     };
-    const heartbeat = setInterval(() => void send(HEARTBEAT_MESSAGE), 300);
+    const heartbeat = setInterval(() => void send([...HEARTBEAT_MESSAGE]), 300);
     const worker = await startRealWorker(`tcp://127.0.0.1:${port}`, 'fuzz-real-worker');
     await waitUntil(() => readies > 0, 30_000, worker);
 
-    const fuzz = new Fuzzer(
+    const fuzz: Fuzzer = new Fuzzer(
       SEED + 2,
-      () => {
-        const jobId = `fz-${fuzz.int(1e9)}`;
-        if (fuzz.int(4) === 0) return HEARTBEAT_MESSAGE;
+      (): Buffer[] => {
+        const jobId: string = `fz-${fuzz.int(1e9)}`;
+        if (fuzz.int(4) === 0) return [...HEARTBEAT_MESSAGE];
         const options = [Buffer.alloc(0), Buffer.from('{"conf":0.5}'), fuzz.bytes(20)][fuzz.int(3)]!;
         return encodeJobRequest(jobId, options, encodeTiming(fuzz.int(3000), fuzz.int(50)), fuzz.bytes(fuzz.int(64)));
       },
@@ -225,7 +225,7 @@ describe('fuzzing at both broker ports and at a worker', () => {
       let msg = fuzz.next();
       const d = decodeBrokerToWorker(msg);
       // a valid DISCONNECT makes the worker register again: correct, but not what is under test here
-      if (d.ok && d.value.command === 'DISCONNECT') msg = HEARTBEAT_MESSAGE;
+      if (d.ok && d.value.command === 'DISCONNECT') msg = [...HEARTBEAT_MESSAGE];
       await send(msg);
       if (i % 400 === 0) {
         await send(encodeJobRequest(`valid-${++valid}`, Buffer.alloc(0), encodeTiming(60_000, 0), image));

@@ -150,8 +150,8 @@ describe('leastLoaded', () => {
     expect(leastLoaded([worker('a', 2, 1), leaving])?.key).toBe('a');
   });
 
-  it('breaks ties by most recent dispatch', () => {
-    expect(leastLoaded([worker('a', 2, 1, 3), worker('b', 2, 1, 9)])?.key).toBe('b');
-    expect(leastLoaded([worker('a', 2, 0, 9), worker('b', 4, 0, 3)])?.key).toBe('a');
+  it('breaks ties by least recent dispatch', () => {
+    expect(leastLoaded([worker('a', 2, 1, 3), worker('b', 2, 1, 9)])?.key).toBe('a');
+    expect(leastLoaded([worker('a', 2, 0, 9), worker('b', 4, 0, 3)])?.key).toBe('b');
   });
 });

@@ -68,7 +68,7 @@ export class Fuzzer {
   }
 
   mutate(message: Buffer[]): Buffer[] {
-    const frames = message.map((f) => Buffer.from(f));
+    const frames: Buffer[] = message.map((f) => Buffer.from(f));
     for (let m = 1 + this.int(3); m > 0; m--) {
       const i = this.int(Math.max(1, frames.length));
       switch (this.int(8)) {
