@@ -15,6 +15,7 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const ENTRIES = {
   broker: resolve(ROOT, 'services/broker/dist/main.js'),
   worker: resolve(ROOT, 'services/worker/dist/main.js'),
+  gateway: resolve(ROOT, 'services/gateway/dist/main.js'),
 };
 
 export const USAGE = `usage: yolomq serve [--workers M] [--processes] [--model PATH]

@@ -39,7 +39,19 @@ export function startCluster({ mode, workers, env, entries, print, color = false
   const httpPort = env.YOLOMQ_HTTP_PORT || '8080';
   const brokerEnv = { ...env, YOLOMQ_FRONTEND_BIND: frontendBind, YOLOMQ_BACKEND_BIND: backendBind };
   const workerEnv = { ...env, YOLOMQ_BROKER_BACKEND: connectAddress(backendBind) };
-  const names = ['broker', ...Array.from({ length: workers }, (_, i) => `worker-${i + 1}`)];
+  // The HTTP gateway and dashboard: a client of the broker like any other (started when it is built).
+  const withGateway = Boolean(entries.gateway) && env.YOLOMQ_SERVE_GATEWAY !== '0';
+  const gatewayPort = env.YOLOMQ_GATEWAY_PORT || '8081';
+  const gatewayEnv = {
+    ...env,
+    YOLOMQ_BROKER: connectAddress(frontendBind),
+    YOLOMQ_BROKER_HTTP: `http://127.0.0.1:${httpPort}`,
+  };
+  const names = [
+    'broker',
+    ...Array.from({ length: workers }, (_, i) => `worker-${i + 1}`),
+    ...(withGateway ? ['gateway'] : []),
+  ];
   const width = Math.max('serve'.length, ...names.map((n) => n.length));
   const say = (text) => print(formatLine('serve', text, { width, color, colorIndex: names.length }));
 
@@ -61,8 +73,8 @@ export function startCluster({ mode, workers, env, entries, print, color = false
   });
 
   function start(name) {
-    const service = name === 'broker' ? 'broker' : 'worker';
-    const unitEnv = service === 'broker' ? brokerEnv : { ...workerEnv };
+    const service = name === 'broker' || name === 'gateway' ? name : 'worker';
+    const unitEnv = service === 'broker' ? brokerEnv : service === 'gateway' ? gatewayEnv : { ...workerEnv };
     const colorIndex = names.indexOf(name);
     const onLine = (line) => {
       print(formatLine(name, line, { width, color, colorIndex }));
@@ -82,8 +94,8 @@ export function startCluster({ mode, workers, env, entries, print, color = false
     unit.exited.then(({ code, signal }) => {
       if (stopping) return;
       const how = signal ? `signal ${signal}` : `code ${code}`;
-      if (service === 'broker') {
-        say(`broker exited unexpectedly (${how}): stopping the cluster`);
+      if (service !== 'worker') {
+        say(`${name} exited unexpectedly (${how}): stopping the cluster`);
         failed = true;
         void stop();
       } else if (Date.now() - startedAt < STARTUP_FAILURE_MS) {
@@ -104,11 +116,14 @@ export function startCluster({ mode, workers, env, entries, print, color = false
       stopping = true;
       say('stopping: broker first (it drains accepted requests), then the workers');
       const results = new Map();
+      // The gateway goes first of all: no new HTTP requests once the cluster is stopping.
+      const gateway = units.get('gateway');
+      if (gateway) results.set('gateway', await gateway.stop(BROKER_GRACE_MS));
       const broker = units.get('broker');
       if (broker) results.set('broker', await broker.stop(BROKER_GRACE_MS));
       await Promise.all(
         [...units.entries()]
-          .filter(([name]) => name !== 'broker')
+          .filter(([name]) => name !== 'broker' && name !== 'gateway')
           .map(async ([name, unit]) => results.set(name, await unit.stop(WORKER_GRACE_MS))),
       );
       const unclean = [...results].filter(([, r]) => r.code !== 0);
@@ -147,7 +162,9 @@ export function startCluster({ mode, workers, env, entries, print, color = false
     const frontend = connectAddress(frontendBind);
     say(
       `ready: clients -> ${frontend}   workers -> ${workerEnv.YOLOMQ_BROKER_BACKEND}   ` +
-        `http://127.0.0.1:${httpPort}/status (also /healthz /readyz /metrics)   ${workers} worker(s) as ${mode}; Ctrl-C stops`,
+        `http://127.0.0.1:${httpPort}/status (also /healthz /readyz /metrics)   ` +
+        (withGateway ? `dashboard + HTTP API -> http://127.0.0.1:${gatewayPort}/   ` : '') +
+        `${workers} worker(s) as ${mode}; Ctrl-C stops`,
     );
   });
   return { ready, done, stop, kill, units };

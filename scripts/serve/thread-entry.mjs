@@ -11,6 +11,7 @@ import { pino } from 'pino';
 const SERVICES = {
   broker: { module: '@yolomq/broker', parse: 'parseBrokerConfig', start: 'startBroker' },
   worker: { module: '@yolomq/worker', parse: 'parseWorkerConfig', start: 'startWorker' },
+  gateway: { module: '@yolomq/gateway', parse: 'parseGatewayConfig', start: 'startGateway' },
 };
 
 async function run() {

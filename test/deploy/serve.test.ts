@@ -14,26 +14,29 @@ const BUS = resolve(ROOT, '../shared/images/bus.jpg');
 afterAll(stopAll);
 
 async function clusterEnv() {
-  const [frontend, backend, http] = [await freePort(), await freePort(), await freePort()];
+  const [frontend, backend, http, gateway] = [await freePort(), await freePort(), await freePort(), await freePort()];
   return {
     env: {
       YOLOMQ_FRONTEND_BIND: `tcp://127.0.0.1:${frontend}`,
       YOLOMQ_BACKEND_BIND: `tcp://127.0.0.1:${backend}`,
       YOLOMQ_HTTP_HOST: '127.0.0.1',
       YOLOMQ_HTTP_PORT: String(http),
+      YOLOMQ_GATEWAY_HOST: '127.0.0.1',
+      YOLOMQ_GATEWAY_PORT: String(gateway),
       YOLOMQ_MODEL: MODEL,
       YOLOMQ_INFERENCE_THREADS: '1',
       NO_COLOR: '1',
     },
     frontend: `tcp://127.0.0.1:${frontend}`,
     http: `http://127.0.0.1:${http}`,
+    gateway: `http://127.0.0.1:${gateway}`,
   };
 }
 
 describe.each(['threads', 'processes'] as const)('yolomq serve --workers 2 (%s)', (mode) => {
   it('serves real detections from both workers, merges the logs, stops cleanly on SIGINT', async () => {
     expect(existsSync(MODEL), `test model ${MODEL}`).toBe(true);
-    const { env, frontend, http } = await clusterEnv();
+    const { env, frontend, http, gateway } = await clusterEnv();
     const args = ['--workers', '2', ...(mode === 'processes' ? ['--processes'] : [])];
     const serve = startNode(SERVE, env, args);
     await serve.waitFor(/serve\s+\| ready: /, 45_000);
@@ -60,6 +63,12 @@ describe.each(['threads', 'processes'] as const)('yolomq serve --workers 2 (%s)'
     const status = (await (await fetch(`${http}/status`)).json()) as { workers: Array<{ served: number }> };
     expect(status.workers).toHaveLength(2);
     expect(status.workers.every((w) => w.served > 0)).toBe(true);
+    // the HTTP gateway and dashboard run with it, as a client of the broker
+    const page = await fetch(`${gateway}/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<html');
+    const models = (await (await fetch(`${gateway}/v1/models`)).json()) as unknown;
+    expect(JSON.stringify(models)).toContain('yolov8n_int8');
     // processes: each worker is its own process; threads: all share the launcher's pid
     const pids = new Set(status.workers.map((w) => (w as unknown as { pid: number }).pid));
     expect(pids.size).toBe(mode === 'processes' ? 2 : 1);

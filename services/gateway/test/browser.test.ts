@@ -156,6 +156,9 @@ describe('dashboard in headless Chromium', () => {
     await expect.poll(() => page.locator('#conn').getAttribute('data-state')).toBe('live');
     expect(await page.locator('tr[data-worker-id="photo-worker"] td').nth(1).textContent()).toBe('yolov8n_int8');
     expect(await page.locator('#kpi-workers').textContent()).toMatch(/^1/);
+    // desired versus actual workers, from the broker's autoscaling policy
+    await expect.poll(() => page.locator('#kpi-workers-sub').textContent()).toBe('actual / desired');
+    expect(await page.locator('#kpi-workers').textContent()).toMatch(/^1 \/ \d+$/);
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-one-worker.png'), fullPage: true });
 
     const added = Date.now();
