@@ -1,5 +1,6 @@
 export * from './client-codec.js';
 export * from './constants.js';
+export * from './curve-keys.js';
 export * from './errors.js';
 export type { Decoded } from './frames.js';
 export * from './options.js';

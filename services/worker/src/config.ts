@@ -5,8 +5,8 @@
  */
 import { availableParallelism, hostname } from 'node:os';
 import { basename } from 'node:path';
+import { type CurveClientKeys, loadCurveClientKeys } from '@yolomq/protocol';
 import { z } from 'zod';
-import { type CurveClientKeys, loadCurveClientKeys } from './link/curve-keys.js';
 
 export interface WorkerConfig {
   /** CurveZMQ keys for the broker link (undefined: plain text) */

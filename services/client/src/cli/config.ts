@@ -1,7 +1,8 @@
 /** The CLI's configuration from the environment (dotenv loads .env first), validated once with zod. */
+
+import { loadCurveClientKeys } from '@yolomq/protocol';
 import { z } from 'zod';
 import type { CurveKeys } from '../sdk/options.js';
-import { loadCurveClientKeys } from './curve-keys.js';
 
 const schema = z.object({
   YOLOMQ_BROKER: z

@@ -1,7 +1,8 @@
 /**
- * CurveZMQ client keys for the broker link (used by the CLI; SDK users may pass keys directly): the broker's public key (YOLOMQ_CURVE_SERVER_KEY, Z85 text
- * or a file holding it) and its own pair (for the CLI: YOLOMQ_CLIENT_CURVE_PUBLIC_KEY_FILE,
- * YOLOMQ_CLIENT_CURVE_SECRET_KEY_FILE; made by `yolomq keygen --out PREFIX`). All three or none.
+ * CurveZMQ keys of a connecting peer (client or worker): the broker's public key (Z85 text or a file
+ * holding it) and the peer's own key pair (files, as `yolomq keygen --out PREFIX` writes them). All
+ * three or none. Shared by every peer that connects to the broker, so the rules are written once; the
+ * caller names its own environment variables for the error messages.
  */
 import { readFileSync } from 'node:fs';
 
