@@ -2,6 +2,7 @@
  * The gateway's configuration: one zod schema over the environment, parsed once at start-up
  * (main.ts) and passed down as a typed object. Nothing else in the gateway reads process.env.
  */
+import { type CurveClientKeys, loadCurveClientKeys } from '@yolomq/protocol';
 import { z } from 'zod';
 
 export interface GatewayConfig {
@@ -22,6 +23,8 @@ export interface GatewayConfig {
   /** how often the dashboard's event stream reads the broker's /status */
   statusIntervalMs: number;
   logLevel: string;
+  /** CurveZMQ keys for the broker link, when the broker requires Curve (the gateway is one of its clients) */
+  curve?: CurveClientKeys;
 }
 
 /** An unset variable and an empty one (`NAME=` in .env) both mean "use the default". */
@@ -61,6 +64,9 @@ const schema = z.object({
   YOLOMQ_GATEWAY_REQUEST_TIMEOUT_MS: int(100, 3_600_000, 30_000),
   YOLOMQ_GATEWAY_MAX_INFLIGHT: int(1, 100_000, 256),
   YOLOMQ_GATEWAY_STATUS_INTERVAL_MS: int(100, 60_000, 1000),
+  YOLOMQ_CURVE_SERVER_KEY: z.preprocess(unsetIfEmpty, z.string().optional()),
+  YOLOMQ_CLIENT_CURVE_PUBLIC_KEY_FILE: z.preprocess(unsetIfEmpty, z.string().optional()),
+  YOLOMQ_CLIENT_CURVE_SECRET_KEY_FILE: z.preprocess(unsetIfEmpty, z.string().optional()),
   LOG_LEVEL: z.preprocess(
     unsetIfEmpty,
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -77,9 +83,23 @@ export function parseGatewayConfig(env: Record<string, string | undefined>): Con
     return { ok: false, message: `invalid gateway configuration:\n  ${lines.join('\n  ')}` };
   }
   const e = parsed.data;
+  const curve = loadCurveClientKeys(
+    {
+      serverKey: e.YOLOMQ_CURVE_SERVER_KEY,
+      publicKeyFile: e.YOLOMQ_CLIENT_CURVE_PUBLIC_KEY_FILE,
+      secretKeyFile: e.YOLOMQ_CLIENT_CURVE_SECRET_KEY_FILE,
+    },
+    {
+      serverKey: 'YOLOMQ_CURVE_SERVER_KEY',
+      publicKeyFile: 'YOLOMQ_CLIENT_CURVE_PUBLIC_KEY_FILE',
+      secretKeyFile: 'YOLOMQ_CLIENT_CURVE_SECRET_KEY_FILE',
+    },
+  );
+  if (!curve.ok) return { ok: false, message: `invalid gateway configuration:\n  ${curve.message}` };
   return {
     ok: true,
     config: {
+      ...(curve.value === undefined ? {} : { curve: curve.value }),
       host: e.YOLOMQ_GATEWAY_HOST,
       port: e.YOLOMQ_GATEWAY_PORT,
       broker: e.YOLOMQ_BROKER,

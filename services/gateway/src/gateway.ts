@@ -30,6 +30,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     retries: 0,
     maxImageBytes: config.maxBodyBytes,
     logger: logger.child({ component: 'sdk' }),
+    ...(config.curve === undefined ? {} : { curve: config.curve }),
   });
   const { app } = await buildApp({
     config,

@@ -1,4 +1,8 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { curveKeyPair } from 'zeromq';
 import { parseGatewayConfig } from '../src/config.js';
 
 describe('parseGatewayConfig', () => {
@@ -37,5 +41,27 @@ describe('parseGatewayConfig', () => {
     expect(parsed.message).toMatch(/YOLOMQ_BROKER: must be a ZeroMQ endpoint/);
     expect(parsed.message).toMatch(/YOLOMQ_BROKER_HTTP: must be an http\(s\) URL/);
     expect(parsed.message).toMatch(/YOLOMQ_GATEWAY_MAX_BODY_BYTES: must be at least 1024/);
+  });
+
+  it('takes CurveZMQ client keys (all three or none), naming the variables when incomplete', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gw-curve-'));
+    const server = curveKeyPair();
+    const own = curveKeyPair();
+    writeFileSync(join(dir, 'gw.pub'), `${own.publicKey}\n`);
+    writeFileSync(join(dir, 'gw.key'), `${own.secretKey}\n`);
+    const full = parseGatewayConfig({
+      YOLOMQ_CURVE_SERVER_KEY: server.publicKey,
+      YOLOMQ_CLIENT_CURVE_PUBLIC_KEY_FILE: join(dir, 'gw.pub'),
+      YOLOMQ_CLIENT_CURVE_SECRET_KEY_FILE: join(dir, 'gw.key'),
+    });
+    expect(full.ok && full.config.curve).toEqual({
+      serverKey: server.publicKey,
+      publicKey: own.publicKey,
+      secretKey: own.secretKey,
+    });
+    const partial = parseGatewayConfig({ YOLOMQ_CURVE_SERVER_KEY: server.publicKey });
+    expect(partial.ok).toBe(false);
+    if (!partial.ok) expect(partial.message).toMatch(/YOLOMQ_CLIENT_CURVE_PUBLIC_KEY_FILE/);
+    rmSync(dir, { recursive: true, force: true });
   });
 });
