@@ -12,7 +12,9 @@
 #   8. a worker whose process crashes is restarted by Docker (restart: unless-stopped) and serves again
 #   9. docker-compose.workers.yml, as on another machine: a worker dials the broker through the host's
 #      address and published backend port, registers, and serves requests
-#  10. down -v and stop the engine, also on failure (trap)
+#  10. autoscaling: the `scaler` service (profile autoscale, docker actuator) grows the worker containers
+#      from 1 to 3 under load and takes them back to 1 when the load drops, with no failed request
+#  11. down -v and stop the engine, also on failure (trap)
 # Settings: YOLOMQ_TEST_MODEL (../shared/models/yolov8n_int8.onnx), YOLOMQ_TEST_IMAGES (../shared/images),
 # TEST_PORT_BASE (15000: ports 15555, 15556, 18080), KEEP_ENGINE=1 leaves the engine running at the end.
 set -euo pipefail
@@ -65,7 +67,7 @@ cleanup() {
   step "down -v"
   if docker info >/dev/null 2>&1; then
     BROKER_HOST=${BROKER_HOST:-none} "${REMOTE[@]}" down -v --remove-orphans
-    "${DC[@]}" --profile tools down -v --remove-orphans
+    "${DC[@]}" --profile tools --profile autoscale down -v --remove-orphans
   fi
   rm -rf "$DATA" "$OUT"
   if [[ ${KEEP_ENGINE:-0} != 1 ]]; then
@@ -80,7 +82,7 @@ trap 'exit 130' INT TERM
 
 step "starting the Docker engine"
 bash "$ENGINE" start
-"${DC[@]}" --profile tools down -v --remove-orphans >/dev/null 2>&1 || true # leftovers of an earlier run
+"${DC[@]}" --profile tools --profile autoscale down -v --remove-orphans >/dev/null 2>&1 || true # leftovers of an earlier run
 
 step "building the images"
 "${DC[@]}" --profile tools build
@@ -117,9 +119,10 @@ step "detections from the client container: correct, and from all 3 workers"
 "${CLIENT[@]}" detect /data --json --concurrency 6 >"$OUT/detect.jsonl" || fail "yolomq detect failed: $(tail -5 "$OUT/detect.jsonl")"
 node test/deploy/compose/check-detections.mjs --workers 3 --images $((2 * COPIES)) <"$OUT/detect.jsonl"
 
-# bench_in_background NAME SECONDS: a closed-loop load from a client container, report in $OUT/NAME.json
+# bench_in_background NAME SECONDS [CONCURRENCY=4]: a closed-loop load from a client container, report in
+# $OUT/NAME.json
 bench_in_background() {
-  "${CLIENT[@]}" bench --images /data --duration "$2s" --concurrency 4 --timeout 30s --json >"$OUT/$1.json" 2>"$OUT/$1.err" &
+  "${CLIENT[@]}" bench --images /data --duration "$2s" --concurrency "${3:-4}" --timeout 30s --json >"$OUT/$1.json" 2>"$OUT/$1.err" &
   BENCH_PID=$!
 }
 # check_bench NAME: the benchmark finished, answered requests, and none failed
@@ -190,3 +193,45 @@ node test/deploy/compose/check-detections.mjs --workers 3 --images $((2 * COPIES
 served=$(jq -r 'select(.type == "result") | .workerId' "$OUT/remote.jsonl" | grep -c -- "-$remote_host-" || true)
 ((served > 0)) || fail "no answer came from the remote worker (host $remote_host)"
 echo "the remote worker answered $served of $((2 * COPIES)) requests"
+
+step "autoscaling: the scaler service follows the broker's decision with worker containers"
+BROKER_HOST=$host_ip "${REMOTE[@]}" down -v # only this project's containers serve from here on
+# the broker's policy (it decides; the scaler service acts through the Docker socket): 1..3 workers, one
+# per 2 ongoing requests, up after 2 s of demand, down after 10 s without
+export YOLOMQ_SCALER_MIN=1 YOLOMQ_SCALER_MAX=3 YOLOMQ_SCALER_TARGET=2
+export YOLOMQ_SCALER_UPSCALE_DELAY_MS=2000 YOLOMQ_SCALER_DOWNSCALE_DELAY_MS=10000
+"${DC[@]}" up -d --scale worker=1 # the broker is recreated with the policy
+bash scripts/compose.sh wait 1
+"${DC[@]}" --profile autoscale up -d --no-recreate --scale worker=1 scaler
+running_workers() {
+  docker ps -q --filter "label=com.docker.compose.project=$PROJECT" --filter label=com.docker.compose.service=worker | wc -l
+}
+# wait_workers N SECONDS: until N worker containers run
+wait_workers() {
+  local deadline=$((SECONDS + $2))
+  until (($(running_workers) == $1)); do
+    ((SECONDS < deadline)) || fail "expected $1 running worker containers within $2 s, have $(running_workers)"
+    sleep 1
+  done
+  echo "$1 worker containers running after $(($2 - (deadline - SECONDS))) s"
+}
+wait_workers 1 30
+# 8 clients in a closed loop: about 8 ongoing requests, so the policy wants ceil(8 / 2) = 4, clamped to 3
+"${CLIENT[@]}" bench --images /data --duration 50s --concurrency 8 --timeout 60s --json >"$OUT/autoscale-up.json" 2>"$OUT/autoscale-up.err" &
+BENCH_PID=$!
+wait_workers 3 60
+# the containers it made are real workers: all three register with the broker
+for _ in $(seq 1 90); do
+  registered=$(curl -fsS "http://127.0.0.1:$BROKER_HTTP_PORT/status" | jq '.workers | length')
+  ((registered == 3)) && break
+  sleep 1
+done
+((registered == 3)) || fail "the broker lists $registered workers, expected the 3 the scaler runs"
+echo "the broker lists 3 registered workers"
+"${DC[@]}" logs --no-color scaler | grep -c 'worker container created' | sed 's/^/scaler: containers created: /'
+check_bench autoscale-up
+# one client: about 1 ongoing request, the policy wants 1 again: two workers are retired while it runs
+bench_in_background autoscale-down 45 1
+wait_workers 1 40
+check_bench autoscale-down
+"${DC[@]}" logs --no-color scaler | grep -c 'worker container stopped' | sed 's/^/scaler: containers stopped: /'

@@ -27,6 +27,8 @@ const workersCompose = parse(read('docker-compose.workers.yml')) as ComposeFile;
 /** the services whose images this repository builds; the gateway's Dockerfile is checked more loosely below */
 const SERVICES = ['broker', 'worker', 'client'] as const;
 const COMPOSE_SERVICES = ['broker', 'worker', 'gateway', 'client'];
+/** optional services run from another service's image */
+const EXTRA_SERVICES = ['scaler'];
 
 /** environment as a list of NAME=value strings, whichever form the file uses */
 function envList(service: Service): string[] {
@@ -43,8 +45,8 @@ function interpolated(text: string): string[] {
 }
 
 describe('docker-compose.yml', () => {
-  it('has the broker, worker, gateway and client services and no v2-only keys', () => {
-    expect(Object.keys(compose.services).sort()).toEqual([...COMPOSE_SERVICES].sort());
+  it('has the broker, worker, gateway, client and scaler services and no v2-only keys', () => {
+    expect(Object.keys(compose.services).sort()).toEqual([...COMPOSE_SERVICES, ...EXTRA_SERVICES].sort());
     for (const key of ['name', 'include', 'version']) expect(compose).not.toHaveProperty(key);
     for (const file of [compose, workersCompose]) {
       for (const service of Object.values(file.services)) {
@@ -106,6 +108,24 @@ describe('docker-compose.yml', () => {
     expect(client.profiles).toEqual(['tools']);
     expect(client.volumes).toContain(`${ref('YOLOMQ_DATA_DIR:-./data')}:/data:ro`);
     expect(envList(client)).toContain('YOLOMQ_BROKER=tcp://broker:5555');
+  });
+
+  it('runs the docker scaler only on demand (autoscale profile): the broker image, the socket, the broker PUB', () => {
+    const scaler = compose.services.scaler!;
+    expect(scaler.profiles).toEqual(['autoscale']);
+    expect(scaler.build).toEqual(compose.services.broker!.build);
+    expect(scaler.image).toBe(compose.services.broker!.image);
+    expect(scaler.command).toEqual(['node', 'services/broker/dist/scaler-main.js']);
+    expect(existsSync(join(ROOT, 'services/broker/src/scaler-main.ts'))).toBe(true);
+    expect(scaler.volumes).toEqual([`${ref('YOLOMQ_DOCKER_SOCKET:-/var/run/docker.sock')}:/var/run/docker.sock`]);
+    expect(envList(scaler)).toEqual(
+      expect.arrayContaining(['YOLOMQ_SCALER=docker', 'YOLOMQ_SCALER_SUBSCRIBE=tcp://broker:5557']),
+    );
+    // the broker decides (its policy variables pass through), the scaler only acts; the broker gets no socket
+    expect(envList(compose.services.broker!)).toEqual(
+      expect.arrayContaining(['YOLOMQ_SCALER_MIN', 'YOLOMQ_SCALER_MAX', 'YOLOMQ_SCALER_TARGET']),
+    );
+    expect(compose.services.broker!.volumes ?? []).toEqual([]);
   });
 });
 

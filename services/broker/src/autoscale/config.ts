@@ -29,6 +29,8 @@ export interface ScalerConfig {
   dockerSocket: string;
   dockerProject: string | undefined;
   dockerService: string;
+  /** the scaler service (yolomq-scaler): the broker PUB endpoint it takes decisions from */
+  subscribe: string;
 }
 
 const unsetIfEmpty = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
@@ -72,6 +74,14 @@ export const scalerEnvShape = {
   YOLOMQ_SCALER_DOCKER_SOCKET: text(),
   YOLOMQ_SCALER_DOCKER_PROJECT: text(),
   YOLOMQ_SCALER_DOCKER_SERVICE: text(),
+  YOLOMQ_SCALER_SUBSCRIBE: z.preprocess(
+    unsetIfEmpty,
+    z
+      .string()
+      .trim()
+      .regex(/^(tcp|ipc|inproc):\/\/\S+$/, 'must be a ZeroMQ endpoint such as tcp://broker:5557')
+      .default('tcp://127.0.0.1:5557'),
+  ),
 };
 
 const scalerEnvSchema = z.object(scalerEnvShape);
@@ -107,6 +117,7 @@ export function toScalerConfig(e: ScalerEnv): { ok: true; config: ScalerConfig }
       dockerSocket: e.YOLOMQ_SCALER_DOCKER_SOCKET ?? '/var/run/docker.sock',
       dockerProject: e.YOLOMQ_SCALER_DOCKER_PROJECT,
       dockerService: e.YOLOMQ_SCALER_DOCKER_SERVICE ?? 'worker',
+      subscribe: e.YOLOMQ_SCALER_SUBSCRIBE,
     },
   };
 }

@@ -6,13 +6,15 @@
  * report what it still holds.
  */
 import { basename } from 'node:path';
+import Docker from 'dockerode';
 import { Gauge, type Registry } from 'prom-client';
 import type { BrokerStatus, QueueStatus } from '../http/status.js';
 import { modelSummaries } from '../http/status.js';
 import type { Logger } from '../logger.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
 import type { Actuator, ActuatorCounts, WorkerControl } from './actuators/actuator.js';
-import { noActuator } from './actuators/actuator.js';
+import { DRAIN_TIMEOUT_MS, noActuator } from './actuators/actuator.js';
+import { DockerActuator } from './actuators/docker.js';
 import { ProcessActuator } from './actuators/process.js';
 import type { Autoscaler, ModelScaling } from './autoscaler.js';
 import type { ScalerConfig } from './config.js';
@@ -102,9 +104,12 @@ export async function startAutoscale(
     config.kind === 'process'
       ? workerEnv.YOLOMQ_MODEL_NAME?.trim() || (modelFile ? basename(modelFile, '.onnx') : undefined)
       : undefined;
-  const scaledModel = () => config.model ?? scheduler.defaultModel ?? spawnedModel;
+  // the docker actuator's workers serve what their containers say (read once the engine answers)
+  let servedByContainers: string | undefined;
+  const scaledModel = () => config.model ?? servedByContainers ?? scheduler.defaultModel ?? spawnedModel;
   const control = workerControl(scheduler);
   let actuator: Actuator = noActuator;
+  let dockerActuator: DockerActuator | undefined;
   if (config.kind === 'process') {
     const model = scaledModel();
     if (model === undefined) {
@@ -114,13 +119,35 @@ export async function startAutoscale(
       );
     }
     actuator = new ProcessActuator(
-      { model, workerScript: config.workerScript, env: workerEnv, backend: deps.backend, drainTimeoutMs: 30_000 },
+      {
+        model,
+        workerScript: config.workerScript,
+        env: workerEnv,
+        backend: deps.backend,
+        drainTimeoutMs: DRAIN_TIMEOUT_MS,
+      },
       control,
       deps.logger,
     );
   } else if (config.kind === 'docker') {
-    publisher?.close();
-    throw new Error('YOLOMQ_SCALER=docker is not available in this build (use none and an external scaler)');
+    // the service's workers may serve a model this broker has not heard of yet: the actuator reads it
+    // from their containers unless YOLOMQ_SCALER_MODEL names it
+    const docker = new DockerActuator(
+      {
+        model: config.model,
+        project: config.dockerProject,
+        service: config.dockerService,
+        drainTimeoutMs: DRAIN_TIMEOUT_MS,
+      },
+      control,
+      deps.logger,
+      new Docker({ socketPath: config.dockerSocket }),
+    );
+    actuator = dockerActuator = docker;
+    servedByContainers = await docker.servedModel().catch((error: unknown) => {
+      log.warn({ err: error }, 'the docker actuator cannot tell the served model yet; it retries on every tick');
+      return undefined;
+    });
   }
 
   const gaugeNames: string[] = [];
@@ -168,6 +195,14 @@ export async function startAutoscale(
       for (const m of scheduler.knownModels()) {
         if (m.queue.count > 0)
           for (const key of m.queue.depthByClient().keys()) autoscaler.clientSeen(m.name, key, now);
+      }
+      if (dockerActuator !== undefined && servedByContainers === undefined) {
+        dockerActuator.servedModel().then(
+          (served) => {
+            servedByContainers = served;
+          },
+          () => {}, // logged at start; the next tick asks again
+        );
       }
       const model = scaledModel();
       const models = modelSummaries(scheduler);

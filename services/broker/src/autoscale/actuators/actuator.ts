@@ -5,6 +5,9 @@
  * stops it with SIGTERM).
  */
 
+/** How long a worker being taken away may take to finish its jobs before it is stopped anyway. */
+export const DRAIN_TIMEOUT_MS = 30_000;
+
 /** What an actuator may ask of the broker (implemented in the broker's shell over the scheduler). */
 export interface WorkerControl {
   /** ids of the live workers of a model */
