@@ -6,4 +6,5 @@ export type { Decoded } from './frames.js';
 export * from './options.js';
 export * from './result.js';
 export * from './result-codec.js';
+export * from './scaling.js';
 export * from './worker-codec.js';

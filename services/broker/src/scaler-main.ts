@@ -7,12 +7,12 @@
  * says DISCONNECT, so no request is lost without the broker's help.
  */
 
+import { DESIRED_TOPIC, decodeDesired } from '@yolomq/protocol';
 import Docker from 'dockerode';
 import { config as loadDotenv } from 'dotenv';
 import { Subscriber } from 'zeromq';
 import { DRAIN_TIMEOUT_MS } from './autoscale/actuators/actuator.js';
 import { DockerActuator } from './autoscale/actuators/docker.js';
-import { DESIRED_TOPIC } from './autoscale/publisher.js';
 import { parseBrokerConfig } from './config.js';
 import { createLogger } from './logger.js';
 
@@ -59,18 +59,13 @@ process.on('SIGTERM', stop);
 process.on('SIGINT', stop);
 
 try {
-  for await (const [, model, body] of subscriber) {
-    let desired: unknown;
-    try {
-      desired = (JSON.parse(body?.toString('utf8') ?? '') as { desiredWorkers?: unknown }).desiredWorkers;
-    } catch {
-      desired = undefined;
-    }
-    if (model === undefined || typeof desired !== 'number' || !Number.isInteger(desired) || desired < 0) {
-      logger.warn({ model: model?.toString('utf8') }, 'ignored a malformed desired-count message');
+  for await (const frames of subscriber) {
+    const decoded = decodeDesired(frames);
+    if (!decoded.ok) {
+      logger.warn({ problem: decoded.error.message }, 'ignored a malformed desired-count message');
       continue;
     }
-    actuator.reconcile(model.toString('utf8'), desired);
+    actuator.reconcile(decoded.value.model, decoded.value.desiredWorkers);
   }
 } catch (error) {
   if (!stopping) {

@@ -1,19 +1,17 @@
 /**
  * The desired worker counts on a ZeroMQ PUB socket, so any external scaler can act on them: one
- * message per model per autoscaler tick, frames ["yolomq.desired", model, JSON of ModelScaling].
- * A subscriber filters with the prefix "yolomq.desired" (ZeroMQ matches on the first frame).
+ * message per model per autoscaler tick, encoded by the protocol package (SPEC.md §11.10: frames
+ * ["yolomq.desired", model, JSON of ModelScaling]).
  *
  * Sends are never awaited: with sendTimeout 0 a PUB send completes (or drops, past the high-water mark
  * of a slow subscriber) inside the call, so no send is ever in progress (the zeromq.js v6 rule).
  */
+import { encodeDesired } from '@yolomq/protocol';
 import { Publisher } from 'zeromq';
 import type { ModelScaling } from './autoscaler.js';
 
-export const DESIRED_TOPIC = 'yolomq.desired';
-
 export class DesiredPublisher {
   private readonly socket = new Publisher({ sendTimeout: 0, linger: 0, sendHighWaterMark: 1000 });
-  private readonly topic = Buffer.from(DESIRED_TOPIC);
   private bound = '';
 
   /** Binds and returns the endpoint actually bound (a `*` port resolved). */
@@ -29,11 +27,9 @@ export class DesiredPublisher {
 
   publish(scaling: ModelScaling): void {
     if (this.socket.closed) return;
-    this.socket
-      .send([this.topic, Buffer.from(scaling.model), Buffer.from(JSON.stringify(scaling))])
-      .then(undefined, () => {
-        // nothing to do: a PUB drops for slow subscribers by design, and the next tick sends again
-      });
+    this.socket.send(encodeDesired(scaling)).then(undefined, () => {
+      // nothing to do: a PUB drops for slow subscribers by design, and the next tick sends again
+    });
   }
 
   close(): void {
