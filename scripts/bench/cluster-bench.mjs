@@ -21,8 +21,8 @@
 // Headline runs alternate (ceiling, cluster, prefetch 0, one worker with K = cores; and in-process
 // inference with the c=1 runs) so that a neighbour's load hits all of them alike. The hand-written notes
 // below the marker line in BENCHMARKS.md are kept when the file is rewritten.
-// Dynamic batching is measured only for a model whose batch dimension is dynamic (else reported as
-// not applicable). Writes BENCHMARKS.md (or --out) and prints the same tables. Targets (2-core machine):
+// Dynamic batching has its own bench (npm run bench:batch, on a dynamic-batch copy of the model); the
+// report points to it. Writes BENCHMARKS.md (or --out) and prints the same tables. Targets (2-core machine):
 // cluster/ceiling >= 0.9, broker CPU < 5% of the total, low-load p50 within 1 ms of one in-process
 // inference. A missed target prints MISS; only an error (a process that did not start, a failed
 // request) exits non-zero. Model: YOLOMQ_TEST_MODEL (default ../shared/models/yolov8n_int8.onnx);
@@ -744,8 +744,9 @@ ${profiles.processes
     : ''
 }## Dynamic batching
 
-Not applicable to \`${basename(model)}\`: its input has a static batch dimension of 1 (../shared/models/README.md), so
-one \`session.run\` takes one image. Batching is measured only for a model with a dynamic batch dimension.
+Measured by \`npm run bench:batch\` (services/worker/bench/batch-bench.mjs), not here: \`${basename(model)}\` has a static
+batch dimension of 1, so that bench runs a dynamic-batch copy of it (scripts/dynamic-batch-model.mjs) at batch 1 and
+batch B under the same load. Its latest numbers are in the notes below (item 7).
 ${failures.length ? `\n## Failures\n\n${failures.map((x) => `- ${x}`).join('\n')}\n` : ''}
 ${notes}`;
 

@@ -24,8 +24,16 @@ export interface WorkerConfig {
   inferenceThreads: number;
   /** onnxruntime intra-op threads per session */
   intraOpThreads: number;
-  /** jobs the broker may send beyond K: credit = K + prefetch (default K: each thread decodes one ahead) */
-  prefetch: number;
+  /**
+   * jobs the broker may send beyond what the threads compute at once: credit = K x batch + prefetch;
+   * undefined: K x the batch the model allows (each thread holds the next batch, decoding, while one
+   * computes), known once the model is loaded
+   */
+  prefetch: number | undefined;
+  /** the most jobs one session.run takes, for a model with a dynamic batch dimension (1: no batching) */
+  batchMax: number;
+  /** how long an inference thread lets a batch fill before it runs what it has (ms) */
+  batchDelayMs: number;
   /** images above this many pixels are refused (IMAGE_TOO_LARGE) before being decoded */
   maxPixels: number;
   heartbeatMs: number;
@@ -91,6 +99,8 @@ const schema = z.object({
   YOLOMQ_INFERENCE_THREADS: int(1, 256),
   YOLOMQ_INTRA_OP_THREADS: int(1, 256),
   YOLOMQ_PREFETCH: int(0, 1000),
+  YOLOMQ_BATCH_MAX: int(1, 64),
+  YOLOMQ_BATCH_DELAY_MS: int(0, 1000),
   YOLOMQ_MAX_PIXELS: int(1, 1_000_000_000),
   YOLOMQ_HEARTBEAT_MS: int(10, 600_000),
   YOLOMQ_HEARTBEAT_LIVENESS: int(1, 100),
@@ -144,13 +154,14 @@ export function parseWorkerConfig(
     (e.YOLOMQ_INFERENCE_THREADS === undefined
       ? threads.intraOpThreads
       : Math.max(1, Math.floor(cpus / inferenceThreads)));
-  const prefetch = e.YOLOMQ_PREFETCH ?? inferenceThreads;
+  const batchMax = e.YOLOMQ_BATCH_MAX ?? 1;
+  const prefetch = e.YOLOMQ_PREFETCH;
   const reconnectMinMs = e.YOLOMQ_RECONNECT_MIN_MS ?? 1000;
   const reconnectMaxMs = e.YOLOMQ_RECONNECT_MAX_MS ?? 32_000;
   if (reconnectMaxMs < reconnectMinMs)
     problems.push('YOLOMQ_RECONNECT_MAX_MS: must be at least YOLOMQ_RECONNECT_MIN_MS');
-  if (inferenceThreads + prefetch > 1024)
-    problems.push('YOLOMQ_INFERENCE_THREADS + YOLOMQ_PREFETCH: the credit must be at most 1024');
+  if (inferenceThreads * batchMax + (prefetch ?? inferenceThreads * batchMax) > 1024)
+    problems.push('YOLOMQ_INFERENCE_THREADS x YOLOMQ_BATCH_MAX + YOLOMQ_PREFETCH: the credit must be at most 1024');
   const curve = loadCurveClientKeys(
     {
       serverKey: e.YOLOMQ_CURVE_SERVER_KEY,
@@ -178,6 +189,8 @@ export function parseWorkerConfig(
       inferenceThreads,
       intraOpThreads,
       prefetch,
+      batchMax,
+      batchDelayMs: e.YOLOMQ_BATCH_DELAY_MS ?? 2,
       maxPixels: e.YOLOMQ_MAX_PIXELS ?? DEFAULT_MAX_PIXELS,
       heartbeatMs: e.YOLOMQ_HEARTBEAT_MS ?? 1000,
       heartbeatLiveness: e.YOLOMQ_HEARTBEAT_LIVENESS ?? 3,

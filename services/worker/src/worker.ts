@@ -1,7 +1,8 @@
 /**
  * startWorker: one worker process (or thread) serving one model. The main thread owns the DEALER to
  * the broker (link/) and dispatches the jobs it receives to K inference threads (dispatch/), which do
- * the computing; jobs beyond K (the prefetch allowance) wait in the dispatcher's queue. This module is
+ * the computing, up to `batch` jobs in one session.run for a dynamic-batch model; jobs beyond what the
+ * threads hold (the prefetch allowance) wait in the dispatcher's queue. This module is
  * the wiring between those shells and the pure dispatcher; it never reads process.env and never
  * exits the process, so it can run inside a worker_thread too.
  */
@@ -36,8 +37,13 @@ interface LocalJob extends DispatchJob {
   receivedAt: number;
 }
 
-/** Jobs an inference thread holds at once: the one it computes and the one it decodes ahead. */
-export const THREAD_DEPTH = 2;
+/**
+ * Jobs an inference thread holds at once: the batch it computes and the next one, whose images decode
+ * meanwhile (so a thread that finishes a batch under load finds the next one full, not a lone job).
+ */
+function threadDepth(batch: number): number {
+  return 2 * batch;
+}
 
 export async function startWorker(
   config: WorkerConfig,
@@ -46,9 +52,10 @@ export async function startWorker(
 ): Promise<WorkerHandle> {
   const log = logger.child({ workerId: config.workerId, model: config.modelName });
   const K = config.inferenceThreads;
-  const credit = K + config.prefetch;
-  // each thread holds up to two jobs: one computing, the next one decoding meanwhile
-  const dispatcher = new Dispatcher<LocalJob>(K, THREAD_DEPTH);
+  // the depth for the batch size the model allows is set once the threads have loaded it (no job
+  // arrives before: the broker link starts after that)
+  const dispatcher = new Dispatcher<LocalJob>(K, threadDepth(1));
+  let batch = 1;
   let closing = false;
   let drained: (() => void) | undefined;
   // the link exists once the threads are up; until then no job can arrive
@@ -96,7 +103,9 @@ export async function startWorker(
         executionProvider: config.executionProvider,
         intraOpThreads: config.intraOpThreads,
         maxPixels: config.maxPixels,
+        maxBatch: config.batchMax,
       },
+      batchDelayMs: config.batchDelayMs,
       model: config.modelName,
       workerId: config.workerId,
       entry: internals.threadEntry,
@@ -124,23 +133,37 @@ export async function startWorker(
       },
       down(thread, reason) {
         log.error({ thread, reason }, 'inference thread died');
-        // the oldest job it held is the one it was computing: that one is answered INTERNAL; the
-        // ones it was only decoding ahead go back to the queue for the other (or restarted) threads
-        const [current, ...ahead] = dispatcher.threadDown(thread);
-        if (current !== undefined) answerError(current, ErrorCode.INTERNAL, `${reason} while running this job`);
-        apply(dispatcher.requeue(ahead, wallClock()));
+        // the oldest jobs it held (up to a batch) are the ones it may have been computing: those are
+        // answered INTERNAL; the ones it was only decoding ahead go back to the queue for the other
+        // (or restarted) threads
+        const held = dispatcher.threadDown(thread);
+        for (const current of held.splice(0, batch)) {
+          answerError(current, ErrorCode.INTERNAL, `${reason} while running this job`);
+        }
+        apply(dispatcher.requeue(held, wallClock()));
       },
     },
     log,
   );
 
   const ready = await pool.start();
+  batch = ready.batch;
+  if (config.batchMax > 1 && batch === 1) {
+    log.warn(
+      { batchMax: config.batchMax, modelPath: config.modelPath },
+      `YOLOMQ_BATCH_MAX=${config.batchMax}, but the model's batch dimension is fixed at 1: running batch 1 ` +
+        '(export the model with a dynamic batch, e.g. scripts/dynamic-batch-model.mjs, to batch)',
+    );
+  }
+  apply(dispatcher.setDepth(threadDepth(batch), wallClock()));
+  const credit = K * batch + (config.prefetch ?? K * batch);
   log.info(
     {
       threads: K,
       intraOpThreads: config.intraOpThreads,
       executionProvider: config.executionProvider,
-      input: `${ready.inputType}[1,3,${ready.inputHeight},${ready.inputWidth}]`,
+      input: `${ready.inputType}[${batch === 1 ? 1 : `1..${batch}`},3,${ready.inputHeight},${ready.inputWidth}]`,
+      batchDelayMs: batch > 1 ? config.batchDelayMs : undefined,
       layout: ready.layout.kind,
       classes: ready.classes,
       classNames: ready.namesSource,
@@ -159,7 +182,8 @@ export async function startWorker(
         host: hostname(),
         pid: process.pid,
         version: WORKER_VERSION,
-        concurrency: K,
+        // jobs computed at once: credit - concurrency is the prefetch, as the protocol reads it
+        concurrency: K * batch,
       },
       heartbeatMs: config.heartbeatMs,
       liveness: config.heartbeatLiveness,

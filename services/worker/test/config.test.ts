@@ -20,15 +20,31 @@ describe('parseWorkerConfig', () => {
       executionProvider: 'cpu',
       inferenceThreads: 2,
       intraOpThreads: 1,
-      prefetch: 2,
+      prefetch: undefined, // K x the model's batch, once the model is loaded
       maxPixels: 50_000_000,
       heartbeatMs: 1000,
       heartbeatLiveness: 3,
       reconnectMinMs: 1000,
       reconnectMaxMs: 32_000,
+      batchMax: 1,
+      batchDelayMs: 2,
       logLevel: 'info',
     });
     expect(r.config.workerId).toMatch(/^w-/);
+  });
+
+  it('batching: the variables are read and their limits checked', () => {
+    const r = parseWorkerConfig({ YOLOMQ_MODEL: 'm.onnx', YOLOMQ_BATCH_MAX: '4', YOLOMQ_BATCH_DELAY_MS: '5' }, 2);
+    expect(r.ok && r.config).toMatchObject({ inferenceThreads: 2, batchMax: 4, batchDelayMs: 5, prefetch: undefined });
+    const bad = parseWorkerConfig({ YOLOMQ_MODEL: 'm.onnx', YOLOMQ_BATCH_MAX: '0', YOLOMQ_BATCH_DELAY_MS: '-1' });
+    expect(!bad.ok && bad.message).toContain('YOLOMQ_BATCH_MAX');
+    expect(!bad.ok && bad.message).toContain('YOLOMQ_BATCH_DELAY_MS');
+    const credit = parseWorkerConfig({
+      YOLOMQ_MODEL: 'm.onnx',
+      YOLOMQ_INFERENCE_THREADS: '16',
+      YOLOMQ_BATCH_MAX: '64',
+    });
+    expect(!credit.ok && credit.message).toContain('the credit must be at most 1024');
   });
 
   it('never oversubscribes the cores by default', () => {

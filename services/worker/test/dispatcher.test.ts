@@ -65,6 +65,15 @@ describe('Dispatcher', () => {
     expect(d.threadDown(1).map((j) => j.jobId)).toEqual(['b', 'd']);
   });
 
+  it('a deeper thread (a batch and the next one) takes more jobs once the depth is set', () => {
+    const d = new Dispatcher(1, 2);
+    d.threadUp(0, 0);
+    for (const id of ['a', 'b', 'c', 'd', 'e']) d.enqueue(job(id), 0);
+    expect(d.running).toBe(2);
+    expect(d.setDepth(4, 0).run.map((r) => r.job.jobId)).toEqual(['c', 'd']);
+    expect(d.queued).toBe(1);
+  });
+
   it('gives back queued jobs on shutdown or reconnect, by filter', () => {
     const d = new Dispatcher(1);
     d.enqueue(job('a', 1e9, 0), 0);

@@ -120,8 +120,14 @@ describe('input description', () => {
   it('reads name, dtype and size from a static input', () => {
     expect(describeInput(input([1, 3, 416, 320], 'float16'), {})).toEqual({
       ok: true,
-      value: { name: 'images', type: 'float16', width: 320, height: 416 },
+      value: { name: 'images', type: 'float16', width: 320, height: 416, dynamicBatch: false },
     });
+  });
+
+  it('tells a dynamic batch dimension from the batch 1, and refuses a fixed batch above 1', () => {
+    expect(describeInput(input(['batch', 3, 640, 640]), {})).toMatchObject({ ok: true, value: { dynamicBatch: true } });
+    expect(describeInput(input([-1, 3, 640, 640]), {})).toMatchObject({ ok: true, value: { dynamicBatch: true } });
+    expect(describeInput(input([4, 3, 640, 640]), {}).ok).toBe(false);
   });
 
   it('takes a dynamic input size from the metadata imgsz', () => {

@@ -46,7 +46,7 @@ describe.each(sharedModels())('%s', (path) => {
     if (known !== undefined) {
       expect(spec.layout.kind).toBe(known.kind);
       expect(spec.layout.candidates).toBe(known.candidates);
-      expect(spec.input).toEqual({ name: 'images', type: known.type, width: 640, height: 640 });
+      expect(spec.input).toEqual({ name: 'images', type: known.type, width: 640, height: 640, dynamicBatch: false });
       expect(spec.classNames).toHaveLength(80);
       expect(spec.classNames[5]).toBe('bus');
     }

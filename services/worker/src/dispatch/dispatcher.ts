@@ -1,7 +1,7 @@
 /**
  * Which job runs on which inference thread: a FIFO of jobs the broker has sent (up to the credit,
- * K plus the prefetch allowance) and, per thread, the jobs it holds: at most `depth` (2 in the
- * worker: one computing, one decoding ahead). A job goes to the least-loaded thread, so every thread
+ * K x batch plus the prefetch allowance) and, per thread, the jobs it holds: at most `depth` (2 x
+ * batch in the worker: one batch computing, the next one gathering and decoding). A job goes to the least-loaded thread, so every thread
  * gets one before any gets two. Pure: events in, assignments and expirations out, the time passed in.
  * The main thread's shell (worker.ts) does the sending.
  */
@@ -33,9 +33,15 @@ export class Dispatcher<J extends DispatchJob> {
 
   constructor(
     threads: number,
-    private readonly depth = 1,
+    private depth = 1,
   ) {
     this.slots = new Array(threads).fill(undefined);
+  }
+
+  /** Sets how many jobs a thread may hold (the worker knows it once the threads have read the model). */
+  setDepth(depth: number, now: number): DispatchStep<J> {
+    this.depth = depth;
+    return this.step(now);
   }
 
   get queued(): number {

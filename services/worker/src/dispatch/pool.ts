@@ -21,6 +21,8 @@ import type { Logger } from '../logger.js';
 export interface PoolOptions {
   threads: number;
   detector: DetectorConfig;
+  /** how long a thread lets a batch fill (ms) */
+  batchDelayMs: number;
   model: string;
   workerId: string;
   /** the thread's entry script (tests substitute their own) */
@@ -104,6 +106,7 @@ export class InferencePool {
     const data: ThreadData = {
       endpoint,
       detector: this.options.detector,
+      batchDelayMs: this.options.batchDelayMs,
       model: this.options.model,
       workerId: this.options.workerId,
     };

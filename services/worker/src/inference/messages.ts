@@ -44,6 +44,8 @@ export interface ThreadReady {
   layout: OutputLayout;
   classes: number;
   namesSource: string;
+  /** the most jobs one session.run takes: YOLOMQ_BATCH_MAX for a dynamic-batch model, else 1 */
+  batch: number;
   warmupMs: number;
 }
 

@@ -57,18 +57,23 @@ export interface PreprocessOptions {
    * than the letterboxed size (default true with 'opencv', false with a sharp kernel)
    */
   shrinkOnLoad?: boolean;
+  /** images the tensor holds (the largest batch); default 1 */
+  batch?: number;
 }
 
 export class Preprocessor {
-  /** the model input tensor's data, rewritten for every image */
+  /** the model input tensor's data, room for `batch` images, rewritten for every batch */
   readonly tensor: TensorData;
   private readonly table: TensorData;
+  /** elements of one image in the tensor */
+  private readonly imageSize: number;
 
   constructor(
-    readonly input: ModelInput,
+    readonly input: Omit<ModelInput, 'dynamicBatch'>,
     private readonly options: PreprocessOptions,
   ) {
-    this.tensor = allocateTensor(input.type, input.width, input.height);
+    this.tensor = allocateTensor(input.type, input.width, input.height, options.batch ?? 1);
+    this.imageSize = 3 * input.width * input.height;
     this.table = normalizeTable(input.type);
   }
 
@@ -80,9 +85,10 @@ export class Preprocessor {
     return { ok: true, geometry: decoded.image.geometry };
   }
 
-  /** Writes a decoded image into the tensor (synchronous: call it right before session.run). */
-  fill(decoded: DecodedImage): void {
-    fillTensor(this.tensor, this.table, decoded.pixels, decoded.geometry, decoded.stride);
+  /** Writes a decoded image into the tensor, as image `index` of the batch (synchronous: right before session.run). */
+  fill(decoded: DecodedImage, index = 0): void {
+    const out = this.tensor.subarray(index * this.imageSize, (index + 1) * this.imageSize);
+    fillTensor(out, this.table, decoded.pixels, decoded.geometry, decoded.stride);
   }
 
   /**

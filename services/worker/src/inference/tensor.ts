@@ -18,8 +18,10 @@ export function normalizeTable(type: InputType): TensorData {
   return table;
 }
 
-export function allocateTensor(type: InputType, width: number, height: number): TensorData {
-  return type === 'float16' ? new Uint16Array(3 * width * height) : new Float32Array(3 * width * height);
+/** Room for `images` NCHW images (a batch), one after the other. */
+export function allocateTensor(type: InputType, width: number, height: number, images = 1): TensorData {
+  const length = images * 3 * width * height;
+  return type === 'float16' ? new Uint16Array(length) : new Float32Array(length);
 }
 
 /**

@@ -1,10 +1,11 @@
 /**
  * An inference thread (worker_threads entry). It owns one InferenceSession (through a Detector) and
  * one PAIR socket connected to the main thread's inproc endpoint; it shares nothing else. The main
- * thread gives it up to two jobs at a time (dispatch/dispatcher.ts): the second one's image decodes on
- * the libuv pool while the first one's session.run blocks this thread. Each job is checked against
- * its deadline, run (decode, letterbox, session.run, output decoding, NMS) and answered with the
- * final result JSON, which the main thread forwards to the broker as it is.
+ * thread gives it up to 2 x batch jobs at a time (dispatch/dispatcher.ts): the next ones' images
+ * decode on the libuv pool while session.run blocks this thread. Jobs wait in a Batcher until a batch
+ * is due (with batch 1: as soon as the thread is free); each is checked against its deadline, run
+ * (decode, letterbox, session.run, output decoding, NMS) and answered with the final result JSON,
+ * which the main thread forwards to the broker as it is.
  *
  * zeromq.js aborts the whole process if a thread's environment is torn down while one of its sockets
  * is open, so the socket is closed exactly once on every way out: STOP, an uncaught error (then the
@@ -16,12 +17,15 @@ import { type DetectionResult, ErrorCode } from '@yolomq/protocol';
 import sharp from 'sharp';
 import { Pair } from 'zeromq';
 import { Outbox } from '../link/outbox.js';
-import { Detector, type DetectorConfig, ModelError, type PendingDetection } from './detector.js';
+import { Batcher } from './batcher.js';
+import { type DetectOutcome, Detector, type DetectorConfig, ModelError, type PendingDetection } from './detector.js';
 import { Kind, type ThreadJob, type ThreadReady, wallClock } from './messages.js';
 
 export interface ThreadData {
   endpoint: string;
   detector: DetectorConfig;
+  /** how long a batch waits to fill (ms, from its oldest job's arrival) */
+  batchDelayMs: number;
   model: string;
   workerId: string;
 }
@@ -72,27 +76,41 @@ async function run(): Promise<void> {
     layout: spec.layout,
     classes: spec.classNames.length,
     namesSource: spec.namesSource,
+    batch: detector.maxBatch,
     warmupMs: Math.round(performance.now() - t0),
   };
   outbox.send([Kind.READY, JSON.stringify(ready)]);
 
-  // Jobs run one at a time, in order; each is begun (its decode started) as soon as it arrives, so
-  // the next image decodes on the libuv pool while this thread is blocked in session.run.
-  const queue: Array<{ jobId: Buffer; job: ThreadJob; pending: PendingDetection }> = [];
-  // `busy` is set and cleared in the same synchronous step as the queue checks, so a job that arrives
-  // is either seen by the running drain loop or starts a new one
+  // Batches run one at a time, in order; each job is begun (its decode started) as soon as it
+  // arrives, so the next images decode on the libuv pool while this thread is blocked in session.run.
+  const batcher = new Batcher<HeldJob>(detector.maxBatch, data.batchDelayMs);
+  // `busy` is set and cleared in the same synchronous step as the batcher checks, so a job that
+  // arrives is either seen by the running drain loop (woken if it waits for a batch to fill) or
+  // starts a new one
   let busy = false;
+  let wake: (() => void) | undefined;
   let drained: Promise<void> = Promise.resolve();
   const drain = async () => {
     busy = true;
-    while (queue.length > 0) {
-      const { jobId, job, pending } = queue.shift()!;
-      const startedAt = wallClock();
-      if (startedAt >= job.deadlineAt) {
-        outbox.send([Kind.ERROR, jobId, ErrorCode.DEADLINE_EXCEEDED, expiredMessage(job, startedAt)]);
-        continue;
+    for (;;) {
+      const step = batcher.next(wallClock());
+      for (const { jobId, job } of step.expired) {
+        outbox.send([Kind.ERROR, jobId, ErrorCode.DEADLINE_EXCEEDED, expiredMessage(job, wallClock())]);
       }
-      outbox.send(await answer(detector, jobId, job, pending, startedAt));
+      if (step.run.length > 0) {
+        for (const frames of await answer(detector, step.run, wallClock())) outbox.send(frames);
+      } else if (step.waitMs !== undefined) {
+        // the batch fills up: wait until it is due, or until the next job arrives
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            clearTimeout(timer);
+            wake = undefined;
+            resolve();
+          };
+          const timer = setTimeout(done, step.waitMs);
+          wake = done;
+        });
+      } else break;
     }
     busy = false;
   };
@@ -108,8 +126,15 @@ async function run(): Promise<void> {
       outbox.send([Kind.ERROR, jobId, ErrorCode.DEADLINE_EXCEEDED, expiredMessage(job, now)]);
       continue;
     }
-    queue.push({ jobId, job, pending: detector.begin(frames[3]!, job.options) });
+    batcher.add({
+      jobId,
+      job,
+      pending: detector.begin(frames[3]!, job.options),
+      arrivedAt: now,
+      deadlineAt: job.deadlineAt,
+    });
     if (!busy) drained = drain();
+    else wake?.();
   }
   await drained;
   await outbox.flushed();
@@ -121,17 +146,31 @@ function expiredMessage(job: ThreadJob, now: number): string {
   return `deadline passed after ${Math.round(now - job.receivedAt + job.queuedMs)} ms, before the job started`;
 }
 
+interface HeldJob {
+  jobId: Buffer;
+  job: ThreadJob;
+  pending: PendingDetection;
+  arrivedAt: number;
+  deadlineAt: number;
+}
+
+/** Runs a batch; one answer (RESULT or ERROR frames) per job, in order. */
 async function answer(
   detector: Detector,
-  jobId: Buffer,
-  job: ThreadJob,
-  pending: PendingDetection,
+  batch: readonly HeldJob[],
   startedAt: number,
-): Promise<Array<Buffer | string>> {
+): Promise<Array<Array<Buffer | string>>> {
+  let outcomes: DetectOutcome[];
   try {
-    const outcome = await detector.complete(pending);
+    outcomes = await detector.completeBatch(batch.map((held) => held.pending));
+  } catch (error) {
+    const message = `inference failed: ${(error as Error).message ?? error}`;
+    return batch.map(({ jobId }) => [Kind.ERROR, jobId, ErrorCode.INTERNAL, message]);
+  }
+  const finishedAt = wallClock();
+  return batch.map(({ jobId, job }, i) => {
+    const outcome = outcomes[i]!;
     if (!outcome.ok) return [Kind.ERROR, jobId, outcome.code, outcome.message];
-    const finishedAt = wallClock();
     const result: DetectionResult = {
       model: data.model,
       workerId: data.workerId,
@@ -147,9 +186,7 @@ async function answer(
       },
     };
     return [Kind.RESULT, jobId, JSON.stringify(result)];
-  } catch (error) {
-    return [Kind.ERROR, jobId, ErrorCode.INTERNAL, `inference failed: ${(error as Error).message ?? error}`];
-  }
+  });
 }
 
 function ms(value: number): number {

@@ -1,3 +1,4 @@
+export * from './dynamic-batch.js';
 export * from './float16.js';
 export * from './names.js';
 export * from './onnx-metadata.js';

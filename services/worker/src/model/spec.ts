@@ -14,6 +14,8 @@ export interface ModelInput {
   type: InputType;
   width: number;
   height: number;
+  /** dim 0 is symbolic (a dynamic-batch export): session.run takes [n, 3, H, W] */
+  dynamicBatch: boolean;
 }
 
 export interface ModelSpec {
@@ -54,9 +56,11 @@ export function describeInput(inputs: readonly ValueInfo[], metadata: Record<str
     return { ok: false, message: `input ${info.name} has shape [${shape.join(', ')}]; [1, 3, H, W] expected` };
   }
   const [batch, channels, h, w] = shape;
-  if ((typeof batch === 'number' && batch !== 1) || (typeof channels === 'number' && channels !== 3)) {
+  if ((typeof batch === 'number' && batch > 1) || (typeof channels === 'number' && channels !== 3)) {
     return { ok: false, message: `input ${info.name} has shape [${shape.join(', ')}]; [1, 3, H, W] expected` };
   }
+  // a symbolic dim comes as its name (or -1 when it has none)
+  const dynamicBatch = batch !== 1;
   let size: { width: number; height: number } | undefined;
   if (typeof h === 'number' && typeof w === 'number' && h > 0 && w > 0) size = { width: w, height: h };
   else size = parseImgsz(metadata.imgsz);
@@ -66,7 +70,7 @@ export function describeInput(inputs: readonly ValueInfo[], metadata: Record<str
       message: `input ${info.name} has a dynamic size [${shape.join(', ')}] and the metadata gives no imgsz`,
     };
   }
-  return { ok: true, value: { name: info.name, type: info.type, ...size } };
+  return { ok: true, value: { name: info.name, type: info.type, ...size, dynamicBatch } };
 }
 
 function boolMeta(value: string | undefined): boolean | undefined {
