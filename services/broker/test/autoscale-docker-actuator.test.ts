@@ -6,6 +6,7 @@
  * container as the template, Swarm gets its replicas set, and decisions for another model are ignored.
  * The real engine is exercised by `make test-compose`.
  */
+import { hostname } from 'node:os';
 import type Docker from 'dockerode';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
@@ -23,6 +24,7 @@ interface FakeContainer {
   state: 'running' | 'exited';
   env: string[];
   aliases: string[];
+  service: string;
 }
 
 /** The slice of the Engine API the actuator uses, kept in memory, with a journal of what was done. */
@@ -42,6 +44,7 @@ class FakeEngine {
       state,
       env: ['YOLOMQ_MODEL=/models/yolov8n.onnx', 'LOG_LEVEL=info'],
       aliases: ['worker', id.slice(0, 12)],
+      service: 'worker',
     };
     this.containers.set(id, c);
     return c;
@@ -57,7 +60,7 @@ class FakeEngine {
   private labels(c: FakeContainer): Record<string, string> {
     return {
       'com.docker.compose.project': PROJECT,
-      'com.docker.compose.service': 'worker',
+      'com.docker.compose.service': c.service,
       'com.docker.compose.oneoff': 'False',
       'com.docker.compose.container-number': String(c.number),
     };
@@ -133,9 +136,9 @@ class FakeEngine {
   }
 }
 
-const make = (engine: FakeEngine, control?: WorkerControl, model?: string) =>
+const make = (engine: FakeEngine, control?: WorkerControl, model?: string, project: string | null = PROJECT) =>
   new DockerActuator(
-    { model, project: PROJECT, service: 'worker', drainTimeoutMs: 5000, pollMs: 10 },
+    { model, project: project ?? undefined, service: 'worker', drainTimeoutMs: 5000, pollMs: 10 },
     control,
     logger,
     engine.api(),
@@ -241,6 +244,27 @@ describe('docker actuator, compose', () => {
     expect(await actuator.servedModel()).toBe('yolov8n');
     await settle(actuator, 'other-model', 3);
     expect(engine.running()).toEqual([1]);
+  });
+
+  it('without a configured project, scales the compose project of the container it runs in', async () => {
+    const engine = new FakeEngine();
+    engine.add(1);
+    // the scaler's own container: its hostname is its id, its labels name project p and service scaler
+    const own = { ...engine.add(1), id: hostname(), service: 'scaler' };
+    engine.containers.delete([...engine.containers.keys()].at(-1)!);
+    engine.containers.set(own.id, own);
+    const actuator = make(engine, undefined, undefined, null);
+    expect(await actuator.resolveTarget()).toEqual({ kind: 'compose', project: PROJECT });
+    await settle(actuator, 'yolov8n', 2);
+    expect(engine.created.map((b) => b.name)).toEqual(['p_worker_2']);
+  });
+
+  it('without a configured project and not in a container, says which variable to set', async () => {
+    const engine = new FakeEngine();
+    engine.add(1);
+    await expect(make(engine, undefined, undefined, null).resolveTarget()).rejects.toThrow(
+      /YOLOMQ_SCALER_DOCKER_PROJECT/,
+    );
   });
 
   it('with no container to copy, reports the problem and creates nothing (never throws)', async () => {

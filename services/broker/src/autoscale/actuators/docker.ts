@@ -93,7 +93,6 @@ export class DockerActuator implements Actuator {
   async resolveTarget(): Promise<Target> {
     if (this.target !== undefined) return this.target;
     let project = this.options.project;
-    let stack: string | undefined;
     if (project === undefined) {
       // inside a container its hostname is its short id: its labels name the project or stack
       const own = await this.docker
@@ -101,8 +100,7 @@ export class DockerActuator implements Actuator {
         .inspect()
         .catch(() => undefined);
       const labels = own?.Config.Labels ?? {};
-      stack = labels[LABEL.stack];
-      project = labels[LABEL.project] ?? stack;
+      project = labels[LABEL.project] ?? labels[LABEL.stack];
       if (project === undefined) {
         throw new Error(
           'YOLOMQ_SCALER_DOCKER_PROJECT is not set and this process does not run in a compose or stack container',
