@@ -67,7 +67,7 @@ const line = (cells, widths) => cells.map((c, i) => String(c).padStart(widths[i]
 sharp.concurrency(1); // as in an inference thread
 sharp.cache(false);
 console.log(
-  `yolomq worker bench: ${model.split('/').pop()}, K=${K} inference threads x ${T} intra-op thread(s), prefetch ${cfg.prefetch}, ${availableParallelism()} CPUs`,
+  `yolomq worker bench: ${model.split('/').pop()}, K=${K} inference threads x ${T} intra-op thread(s), prefetch ${cfg.prefetch ?? K} (batch 1), ${availableParallelism()} CPUs`,
 );
 const detector = await Detector.load({ modelPath: model, executionProvider: 'cpu', intraOpThreads: T, maxPixels: 1e9 });
 const stages = [];
