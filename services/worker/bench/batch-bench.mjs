@@ -19,18 +19,16 @@
 // Model: YOLOMQ_TEST_MODEL (default ../shared/models/yolov8n_int8.onnx); photos: ../shared/images/*.jpg.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { decodeWorkerMessage, encodeJobRequest, encodeTiming, HEARTBEAT_MESSAGE, parseResult } from '@yolomq/protocol';
 import ort from 'onnxruntime-node';
 import { Router } from 'zeromq';
-import { makeBatchDynamic, parseWorkerConfig } from '../dist/index.js';
+import { makeBatchDynamic } from '../dist/index.js';
+import { f, model, root, sharedPhotos, workerDefaults } from './bench-setup.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = resolve(here, '../../..');
 const { values: args } = parseArgs({
   options: {
     batch: { type: 'string', default: '4' },
@@ -43,31 +41,18 @@ const { values: args } = parseArgs({
 const B = Number(args.batch);
 const SECONDS = Number(args.seconds);
 const ROUNDS = Number(args.rounds);
-const model = resolve(root, process.env.YOLOMQ_TEST_MODEL ?? '../shared/models/yolov8n_int8.onnx');
-const imagesDir = resolve(root, '../shared/images');
-const photos = readdirSync(imagesDir)
-  .filter((f) => /\.(jpe?g|png|webp)$/i.test(f))
-  .sort()
-  .map((f) => readFileSync(join(imagesDir, f)));
-
-const parsed = parseWorkerConfig({
-  YOLOMQ_MODEL: model,
-  ...pick(process.env, ['YOLOMQ_INFERENCE_THREADS', 'YOLOMQ_INTRA_OP_THREADS']),
-});
-if (!parsed.ok) throw new Error(parsed.message);
-const K = parsed.config.inferenceThreads;
-const T = parsed.config.intraOpThreads;
+const photos = sharedPhotos().map((p) => p.bytes);
+const { inferenceThreads: K, intraOpThreads: T } = workerDefaults([
+  'YOLOMQ_INFERENCE_THREADS',
+  'YOLOMQ_INTRA_OP_THREADS',
+]);
 // full load: every thread of the batching worker holds a batch computing and the next one gathering
 const LOADS = (args.loads ?? `${2 * K * B},${K}`).split(',').map(Number);
 
-function pick(env, names) {
-  return Object.fromEntries(names.filter((n) => env[n] !== undefined).map((n) => [n, env[n]]));
-}
 const quantile = (xs, q) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length === 0 ? Number.NaN : s[Math.min(s.length - 1, Math.floor(q * s.length))];
 };
-const f = (x, d = 1) => x.toFixed(d);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const dir = mkdtempSync(join(tmpdir(), 'yolomq-batch-bench-'));

@@ -13,19 +13,19 @@
 // Model: YOLOMQ_TEST_MODEL (default ../shared/models/yolov8n_int8.onnx); photos: ../shared/images/*.jpg.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { decodeWorkerMessage, encodeJobRequest, encodeTiming, HEARTBEAT_MESSAGE } from '@yolomq/protocol';
 import sharp from 'sharp';
 import { Router } from 'zeromq';
-import { Detector, parseWorkerConfig } from '../dist/index.js';
+import { Detector } from '../dist/index.js';
+import { f, imagesDir, model, root, sharedPhotos, workerDefaults } from './bench-setup.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const root = resolve(here, '../../..');
 const { values: args } = parseArgs({
   options: {
     seconds: { type: 'string', default: '4' },
@@ -36,31 +36,16 @@ const { values: args } = parseArgs({
 const SECONDS = Number(args.seconds);
 const ROUNDS = Number(args.rounds);
 const ITERATIONS = Number(args.iterations);
-const model = resolve(root, process.env.YOLOMQ_TEST_MODEL ?? '../shared/models/yolov8n_int8.onnx');
-const imagesDir = resolve(root, '../shared/images');
-const photos = readdirSync(imagesDir)
-  .filter((f) => /\.(jpe?g|png|webp)$/i.test(f))
-  .sort()
-  .map((f) => ({ name: f, bytes: readFileSync(join(imagesDir, f)) }));
-
+const photos = sharedPhotos();
 // the worker's own defaults for this machine
-const parsed = parseWorkerConfig({
-  YOLOMQ_MODEL: model,
-  ...pick(process.env, ['YOLOMQ_INFERENCE_THREADS', 'YOLOMQ_INTRA_OP_THREADS', 'YOLOMQ_PREFETCH']),
-});
-if (!parsed.ok) throw new Error(parsed.message);
-const cfg = parsed.config;
+const cfg = workerDefaults(['YOLOMQ_INFERENCE_THREADS', 'YOLOMQ_INTRA_OP_THREADS', 'YOLOMQ_PREFETCH']);
 const K = cfg.inferenceThreads;
 const T = cfg.intraOpThreads;
 
-function pick(env, names) {
-  return Object.fromEntries(names.filter((n) => env[n] !== undefined).map((n) => [n, env[n]]));
-}
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
-const f = (x, d = 1) => x.toFixed(d);
 const line = (cells, widths) => cells.map((c, i) => String(c).padStart(widths[i] ?? 10)).join('  ');
 
 // ---- 1. stage times, in process, one thread -----------------------------------------------------
