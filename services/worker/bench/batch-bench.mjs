@@ -27,7 +27,7 @@ import { decodeWorkerMessage, encodeJobRequest, encodeTiming, HEARTBEAT_MESSAGE,
 import ort from 'onnxruntime-node';
 import { Router } from 'zeromq';
 import { makeBatchDynamic } from '../dist/index.js';
-import { f, model, root, sharedPhotos, workerDefaults } from './bench-setup.mjs';
+import { f, model, outbox, root, sharedPhotos, workerDefaults } from './bench-setup.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -103,18 +103,7 @@ console.log(
 // ---- 2. the broker stand-in and the two workers ---------------------------------------------------
 const router = new Router({ linger: 0 });
 await router.bind('tcp://127.0.0.1:0');
-const outbox = [];
-let sending = false;
-const pump = async () => {
-  if (sending) return;
-  sending = true;
-  while (outbox.length) await router.send(outbox.shift());
-  sending = false;
-};
-const send = (frames) => {
-  outbox.push(frames);
-  void pump();
-};
+const { send } = outbox(router);
 
 /** per worker id: its credit, jobs in flight, requests waiting for credit, and the measurements */
 const workers = new Map();

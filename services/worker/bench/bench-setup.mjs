@@ -27,3 +27,25 @@ export function workerDefaults(names) {
 }
 
 export const f = (x, d = 1) => x.toFixed(d);
+
+/** Sends on a socket in order, one send in progress at a time (the zeromq.js rule), never blocking the caller. */
+export function outbox(socket) {
+  const queue = [];
+  let sending = false;
+  const pump = async () => {
+    if (sending) return;
+    sending = true;
+    while (queue.length) await socket.send(queue.shift());
+    sending = false;
+  };
+  return {
+    send(frames) {
+      queue.push(frames);
+      void pump();
+    },
+    /** messages not yet handed to the socket */
+    get pending() {
+      return queue.length;
+    },
+  };
+}

@@ -23,7 +23,7 @@ import { decodeWorkerMessage, encodeJobRequest, encodeTiming, HEARTBEAT_MESSAGE 
 import sharp from 'sharp';
 import { Router } from 'zeromq';
 import { Detector } from '../dist/index.js';
-import { f, imagesDir, model, root, sharedPhotos, workerDefaults } from './bench-setup.mjs';
+import { f, imagesDir, model, outbox, root, sharedPhotos, workerDefaults } from './bench-setup.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
@@ -122,18 +122,8 @@ let completed = 0;
 let errors = 0;
 let feeding = false;
 let seq = 0;
-const outbox = [];
-let sending = false;
-const pump = async () => {
-  if (sending) return;
-  sending = true;
-  while (outbox.length) await router.send(outbox.shift());
-  sending = false;
-};
-const send = (frames) => {
-  outbox.push([routingId, ...frames]);
-  void pump();
-};
+const toWorker = outbox(router);
+const send = (frames) => toWorker.send([routingId, ...frames]);
 const feed = () => {
   const photo = photos[seq % photos.length];
   send(encodeJobRequest(`b${++seq}`, Buffer.alloc(0), encodeTiming(600_000, 0), photo.bytes));
@@ -194,7 +184,7 @@ for (let round = 0; round < ROUNDS; round++) {
   feeding = false;
   await new Promise((r) => {
     const wait = setInterval(() => {
-      if (outbox.length === 0) {
+      if (toWorker.pending === 0) {
         clearInterval(wait);
         setTimeout(r, 1500); // the jobs in flight finish
       }
