@@ -8,11 +8,10 @@
  */
 
 import { DESIRED_TOPIC, decodeDesired } from '@yolomq/protocol';
-import Docker from 'dockerode';
 import { config as loadDotenv } from 'dotenv';
 import { Subscriber } from 'zeromq';
 import { DRAIN_TIMEOUT_MS } from './autoscale/actuators/actuator.js';
-import { DockerActuator } from './autoscale/actuators/docker.js';
+import { DockerActuator, dockerEngine } from './autoscale/actuators/docker.js';
 import { parseBrokerConfig } from './config.js';
 import { createLogger } from './logger.js';
 
@@ -37,7 +36,7 @@ const actuator = new DockerActuator(
   },
   undefined,
   logger,
-  new Docker({ socketPath: scaler.dockerSocket }),
+  dockerEngine(scaler.dockerSocket),
 );
 const subscriber = new Subscriber({ linger: 0 });
 subscriber.connect(scaler.subscribe);

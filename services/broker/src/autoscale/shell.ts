@@ -5,16 +5,14 @@
  * actuator. Also the broker's side of the actuator contract (WorkerControl): stop routing to a worker,
  * report what it still holds.
  */
-import { basename } from 'node:path';
-import Docker from 'dockerode';
 import { Gauge, type Registry } from 'prom-client';
 import type { BrokerStatus, QueueStatus } from '../http/status.js';
 import { modelSummaries } from '../http/status.js';
 import type { Logger } from '../logger.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
 import type { Actuator, ActuatorCounts, WorkerControl } from './actuators/actuator.js';
-import { DRAIN_TIMEOUT_MS, noActuator } from './actuators/actuator.js';
-import { DockerActuator } from './actuators/docker.js';
+import { DRAIN_TIMEOUT_MS, noActuator, workerModelName } from './actuators/actuator.js';
+import { DockerActuator, dockerEngine } from './actuators/docker.js';
 import { ProcessActuator } from './actuators/process.js';
 import type { Autoscaler, ModelScaling } from './autoscaler.js';
 import type { ScalerConfig } from './config.js';
@@ -98,18 +96,13 @@ export async function startAutoscale(
     }
   }
 
-  // the process actuator's workers serve YOLOMQ_MODEL_NAME, else the model file's base name (the worker's rule)
-  const modelFile = workerEnv.YOLOMQ_MODEL?.trim();
-  const spawnedModel =
-    config.kind === 'process'
-      ? workerEnv.YOLOMQ_MODEL_NAME?.trim() || (modelFile ? basename(modelFile, '.onnx') : undefined)
-      : undefined;
-  // the docker actuator's workers serve what their containers say (read once the engine answers)
-  let servedByContainers: string | undefined;
-  const scaledModel = () => config.model ?? servedByContainers ?? scheduler.defaultModel ?? spawnedModel;
+  // the process actuator's workers get the broker's environment, so they serve the model it names
+  const spawnedModel = config.kind === 'process' ? workerModelName(workerEnv) : undefined;
   const control = workerControl(scheduler);
   let actuator: Actuator = noActuator;
+  // the docker actuator's workers serve what their containers say (read once the engine answers)
   let dockerActuator: DockerActuator | undefined;
+  const scaledModel = () => config.model ?? dockerActuator?.knownModel ?? scheduler.defaultModel ?? spawnedModel;
   if (config.kind === 'process') {
     const model = scaledModel();
     if (model === undefined) {
@@ -141,14 +134,11 @@ export async function startAutoscale(
       },
       control,
       deps.logger,
-      new Docker({ socketPath: config.dockerSocket }),
+      dockerEngine(config.dockerSocket),
     );
     actuator = dockerActuator = docker;
-    servedByContainers = await docker.servedModel().catch((error: unknown) => {
-      log.warn({ err: error }, 'the docker actuator cannot tell the served model yet; it retries on every tick');
-      return undefined;
-    });
   }
+  let servedModelWarned = false;
 
   const gaugeNames: string[] = [];
   const gauge = (name: string, help: string, pick: (s: ModelScaling) => number | null) => {
@@ -196,13 +186,13 @@ export async function startAutoscale(
         if (m.queue.count > 0)
           for (const key of m.queue.depthByClient().keys()) autoscaler.clientSeen(m.name, key, now);
       }
-      if (dockerActuator !== undefined && servedByContainers === undefined) {
-        dockerActuator.servedModel().then(
-          (served) => {
-            servedByContainers = served;
-          },
-          () => {}, // logged at start; the next tick asks again
-        );
+      // never awaited: start-up and ticks do not wait for the engine (concurrent asks share one lookup)
+      if (dockerActuator !== undefined && dockerActuator.knownModel === undefined) {
+        dockerActuator.servedModel().catch((error: unknown) => {
+          if (servedModelWarned) return;
+          servedModelWarned = true;
+          log.warn({ err: error }, 'the docker actuator cannot tell the served model yet; it asks again every tick');
+        });
       }
       const model = scaledModel();
       const models = modelSummaries(scheduler);

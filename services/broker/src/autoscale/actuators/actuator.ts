@@ -4,9 +4,18 @@
  * broker stops routing to the chosen worker, waits for its in-flight requests, then the actuator
  * stops it with SIGTERM).
  */
+import { basename } from 'node:path';
 
 /** How long a worker being taken away may take to finish its jobs before it is stopped anyway. */
 export const DRAIN_TIMEOUT_MS = 30_000;
+
+/** The name a worker serves its model under, by the worker's own rule: YOLOMQ_MODEL_NAME, else the model file's name. */
+export function workerModelName(env: Record<string, string | undefined>): string | undefined {
+  const named = env.YOLOMQ_MODEL_NAME?.trim();
+  if (named) return named;
+  const file = env.YOLOMQ_MODEL?.trim();
+  return file ? basename(file, '.onnx') : undefined;
+}
 
 /** What an actuator may ask of the broker (implemented in the broker's shell over the scheduler). */
 export interface WorkerControl {

@@ -17,10 +17,15 @@
  * background, so a slow engine never blocks the broker's loop.
  */
 import { hostname } from 'node:os';
-import { basename } from 'node:path';
-import type Docker from 'dockerode';
+import Docker from 'dockerode';
 import type { Logger } from '../../logger.js';
-import type { Actuator, ActuatorCounts, WorkerControl } from './actuator.js';
+import { type Actuator, type ActuatorCounts, type WorkerControl, workerModelName } from './actuator.js';
+
+/** The Engine API on a unix socket. Calls time out, so a hung engine delays a pass but never stops scaling. */
+export function dockerEngine(socketPath: string): Docker {
+  // the longest call is a stop, which the engine answers after up to the drain timeout
+  return new Docker({ socketPath, timeout: 2 * 60_000 });
+}
 
 export interface DockerActuatorOptions {
   /** the model the service's workers serve (decisions for others are ignored); undefined: read from the
@@ -50,6 +55,8 @@ export class DockerActuator implements Actuator {
   readonly kind = 'docker';
   private target: Target | undefined;
   private served: string | undefined;
+  /** the lookup of the served model in progress, shared by every caller until it settles */
+  private servedLookup: Promise<string> | undefined;
   private busy = false;
   private closing = false;
   private running = 0;
@@ -74,7 +81,8 @@ export class DockerActuator implements Actuator {
   reconcile(model: string, desired: number): void {
     if (this.closing || this.busy) return;
     // until the served model is known (first pass) a decision for another model is dropped in the pass
-    if (this.served !== undefined && model !== this.served) return;
+    const known = this.knownModel;
+    if (known !== undefined && model !== known) return;
     this.busy = true;
     this.pass(model, desired)
       .catch((error: unknown) => this.log.error({ err: error, desired }, 'docker scaling pass failed; retrying'))
@@ -119,9 +127,30 @@ export class DockerActuator implements Actuator {
     return this.target;
   }
 
-  /** The model the service serves: configured, else read from a worker container's (or task's) env. */
-  async servedModel(): Promise<string> {
-    if (this.served !== undefined) return this.served;
+  /** The served model once known (configured, or read by servedModel()). */
+  get knownModel(): string | undefined {
+    return this.options.model ?? this.served;
+  }
+
+  /**
+   * The model the service serves: configured, else read from a worker container's (or task's) env,
+   * once (a failed lookup is tried again by the next caller).
+   */
+  servedModel(): Promise<string> {
+    this.servedLookup ??= this.lookUpServedModel().then(
+      (model) => {
+        this.served = model;
+        return model;
+      },
+      (error: unknown) => {
+        this.servedLookup = undefined;
+        throw error;
+      },
+    );
+    return this.servedLookup;
+  }
+
+  private async lookUpServedModel(): Promise<string> {
     let model = this.options.model;
     if (model === undefined) {
       const target = await this.resolveTarget();
@@ -140,7 +169,6 @@ export class DockerActuator implements Actuator {
         );
       }
     }
-    this.served = model;
     return model;
   }
 
@@ -227,9 +255,10 @@ export class DockerActuator implements Actuator {
 
   /** The broker's ids of the workers running in a container (their default id holds the hostname = short id). */
   private workersOf(container: Docker.ContainerInfo): string[] {
-    if (this.control === undefined || this.served === undefined) return [];
+    const model = this.knownModel;
+    if (this.control === undefined || model === undefined) return [];
     const prefix = `w-${container.Id.slice(0, 12)}-`;
-    return this.control.liveWorkers(this.served).filter((id) => id.startsWith(prefix));
+    return this.control.liveWorkers(model).filter((id) => id.startsWith(prefix));
   }
 
   /** Drain (with the broker at hand), stop with SIGTERM, and remove unless it is kept as the template. */
@@ -303,11 +332,9 @@ export class DockerActuator implements Actuator {
   }
 }
 
-/** The model a worker container serves, by the worker's own rule: YOLOMQ_MODEL_NAME, else the model file's name. */
+/** The model a worker container serves, from its env (NAME=value strings), by the worker's own rule. */
 export function modelOfWorkerEnv(env: string[]): string | undefined {
-  const vars = new Map(env.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
-  const named = vars.get('YOLOMQ_MODEL_NAME')?.trim();
-  if (named) return named;
-  const file = vars.get('YOLOMQ_MODEL')?.trim();
-  return file ? basename(file, '.onnx') : undefined;
+  return workerModelName(
+    Object.fromEntries(env.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])),
+  );
 }
