@@ -14,7 +14,7 @@ import type { ModelInput } from '../model/spec.js';
 import { type LetterboxGeometry, letterbox, orientedSize } from '../yolo/letterbox.js';
 import { allocateTensor, fillTensor, normalizeTable, type TensorData } from './tensor.js';
 
-/** sharp's resize kernel; 'linear' is bilinear like OpenCV's INTER_LINEAR (see the README's accuracy notes). */
+/** sharp's resize kernels: antialiased when shrinking, so not OpenCV's INTER_LINEAR (see the README's accuracy notes). */
 export type ResizeKernel =
   | 'nearest'
   | 'linear'
