@@ -486,31 +486,36 @@ function report(results) {
     summary.addedLatencyMs = { p50: addedP50, p99: addedP99 };
     summary.ratios.latencyP50BrokerOverDirect = p(lb, 50) / p(ld, 50);
   }
+  /** a throughput scenario's reference and ratio cells: the broker against each reference that ran */
+  const against = (label, b) => {
+    const refs = [];
+    const ratios = [];
+    for (const [key, name] of [
+      ['direct', 'direct'],
+      ['naive', 'naive broker'],
+      ['pyzmq', 'pyzmq broker'],
+    ]) {
+      const ref = results[`${label}/${key}`];
+      if (ref === undefined) continue;
+      refs.push(`${name} ${Math.round(ref.rps)} req/s`);
+      ratios.push(`x${(b.rps / ref.rps).toFixed(2)} of ${key}`);
+    }
+    return { reference: refs.join(', '), ratio: ratios.join(', ') };
+  };
   const tb = results['tput-64B/broker'];
   const td = results['tput-64B/direct'];
   const tn = results['tput-64B/naive'];
   const tp = results['tput-64B/pyzmq'];
   if (tb && td) {
-    const refs = [`direct ${Math.round(td.rps)} req/s`];
-    const ratios = [`x${(tb.rps / td.rps).toFixed(2)} of direct`];
-    if (tn) {
-      refs.push(`naive broker ${Math.round(tn.rps)} req/s`);
-      ratios.push(`x${(tb.rps / tn.rps).toFixed(2)} of naive`);
-      summary.ratios.tput64BBrokerOverNaive = tb.rps / tn.rps;
-    }
-    if (tp) {
-      refs.push(`pyzmq broker ${Math.round(tp.rps)} req/s`);
-      ratios.push(`x${(tb.rps / tp.rps).toFixed(2)} of pyzmq`);
-      summary.ratios.tput64BBrokerOverPyzmq = tb.rps / tp.rps;
-    }
+    if (tn) summary.ratios.tput64BBrokerOverNaive = tb.rps / tn.rps;
+    if (tp) summary.ratios.tput64BBrokerOverPyzmq = tb.rps / tp.rps;
     // "beat the Python one" is judged only when the pyzmq reference ran
     const beatsPyzmq = tp === undefined || tb.rps > tp.rps;
     const pass = tb.rps >= TARGET_RPS && beatsPyzmq;
     rows.push({
       scenario: `throughput, 64 B, ${window} in flight`,
       broker: `${Math.round(tb.rps)} req/s (p50 ${p(tb, 50).toFixed(1)} ms)`,
-      reference: refs.join(', '),
-      ratio: ratios.join(', '),
+      ...against('tput-64B', tb),
       target:
         `>= ${TARGET_RPS} req/s: x${(tb.rps / TARGET_RPS).toFixed(2)}` +
         (tp ? `; > pyzmq: x${(tb.rps / tp.rps).toFixed(2)}` : '; > pyzmq: not run'),
@@ -525,22 +530,10 @@ function report(results) {
   const hb = results['tput-100KB/broker'];
   const hd = results['tput-100KB/direct'];
   if (hb && hd) {
-    const refs = [`direct ${Math.round(hd.rps)} req/s`];
-    const ratios = [`x${(hb.rps / hd.rps).toFixed(2)} of direct`];
-    for (const [key, name] of [
-      ['naive', 'naive broker'],
-      ['pyzmq', 'pyzmq broker'],
-    ]) {
-      const ref = results[`tput-100KB/${key}`];
-      if (ref === undefined) continue;
-      refs.push(`${name} ${Math.round(ref.rps)} req/s`);
-      ratios.push(`x${(hb.rps / ref.rps).toFixed(2)} of ${key}`);
-    }
     rows.push({
       scenario: `throughput, 100 KB, ${window} in flight`,
       broker: `${Math.round(hb.rps)} req/s (${((hb.rps * 100) / 1024).toFixed(0)} MB/s)`,
-      reference: refs.join(', '),
-      ratio: ratios.join(', '),
+      ...against('tput-100KB', hb),
       target: '(no target)',
       verdict: '-',
       cpu: cpu(hb),

@@ -297,23 +297,18 @@ describe('the worker with YOLOMQ_BATCH_MAX=4', () => {
     expect(results[2]!.detections.map((d) => d.className)).toEqual(['bus']);
     expect(new Set(results.map((r) => r.timings.inferenceMs)).size).toBe(1);
 
+    /** sends one job on its own; its result's queueMs */
+    const queueMsAlone = async (alone: ReturnType<typeof job>) => {
+      broker.send('batching-worker', alone.frames);
+      const reply = await answer(alone.id);
+      expect(reply.command).toBe('REPLY');
+      const r = reply.command === 'REPLY' ? parseResult(reply.result) : undefined;
+      return r?.ok && r.value.timings.queueMs;
+    };
     // a lone job waits for company up to the delay, then runs alone
-    const lone = job(zidane);
-    broker.send('batching-worker', lone.frames);
-    const reply = await answer(lone.id);
-    expect(reply.command).toBe('REPLY');
-    if (reply.command !== 'REPLY') return;
-    const r = parseResult(reply.result);
-    expect(r.ok && r.value.timings.queueMs).toBeGreaterThanOrEqual(500);
-
+    expect(await queueMsAlone(job(zidane))).toBeGreaterThanOrEqual(500);
     // a lone job whose budget is shorter than the delay is not held for company: it runs at once
-    const hurried = job(zidane, {}, 400);
-    broker.send('batching-worker', hurried.frames);
-    const fast = await answer(hurried.id);
-    expect(fast.command).toBe('REPLY');
-    if (fast.command !== 'REPLY') return;
-    const f = parseResult(fast.result);
-    expect(f.ok && f.value.timings.queueMs).toBeLessThan(400);
+    expect(await queueMsAlone(job(zidane, {}, 400))).toBeLessThan(400);
   });
 
   it('with a static-batch model: warns at start-up and runs batch 1', async () => {
