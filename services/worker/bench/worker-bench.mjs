@@ -9,14 +9,16 @@
 //   2. one worker process (services/worker/dist/main.js, default config) kept at full credit by a
 //      broker stand-in in this process: images/s and its RSS;
 //   3. the ceiling: a process whose K worker_threads call session.run on already-prepared tensors
-//      with the same K x intra-op threads; ceiling and worker alternate, so a noisy neighbour hits both.
+//      with the same K x intra-op threads; ceiling and worker alternate, so a noisy neighbour hits both;
+//   4. for reference, where a C compiler and libjpeg headers are there: libjpeg-turbo's own decode of each
+//      JPEG (libjpeg-decode.c, the decoder cv2.imread uses), against sharp's.
 // Targets: worker >= 0.9 x ceiling; preprocess <= 1.3 x bare decode; postprocess <= 5% of inference.
 // Only an error fails the run (exit 1); a missed target prints MISS.
 // Model: YOLOMQ_TEST_MODEL (default ../shared/models/yolov8n_int8.onnx); photos: ../shared/images/*.jpg.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -96,6 +98,30 @@ for (const photo of photos) {
   });
 }
 await detector.release();
+
+// ---- 4. libjpeg-turbo's own decode, for reference (before the throughput run, so nothing overlaps) ---------
+/** Median ms of libjpeg-decode.c per JPEG photo, or a reason it was not measured. */
+function libjpegReference() {
+  const dir = mkdtempSync(join(tmpdir(), 'yolomq-libjpeg-'));
+  try {
+    const exe = join(dir, 'libjpeg-decode');
+    try {
+      execFileSync('cc', ['-O2', '-o', exe, join(here, 'libjpeg-decode.c'), '-ljpeg'], { stdio: 'pipe' });
+    } catch {
+      return { skipped: 'no C compiler with libjpeg headers (Debian: apt-get install gcc libjpeg62-turbo-dev)' };
+    }
+    const ms = {};
+    for (const photo of photos.filter((p) => /\.jpe?g$/i.test(p.name))) {
+      ms[photo.name] = Number(
+        execFileSync(exe, [join(imagesDir, photo.name), String(ITERATIONS)], { encoding: 'utf8' }),
+      );
+    }
+    return { ms };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+const libjpeg = libjpegReference();
 
 // ---- 2 + 3. worker process vs ceiling process, alternating ---------------------------------------
 const router = new Router({ linger: 0 });
@@ -258,6 +284,12 @@ for (const [i, r] of rounds.entries())
 console.log(`  worker process: ${f(workerRate, 2)} images/s (${workerImages} images over the shared photos)`);
 console.log(`  ceiling (${K} threads x ${T} intra-op, session.run on prepared tensors): ${f(ceilingRate, 2)} runs/s`);
 console.log(`  worker RSS: ${f(rssAfter, 0)} MiB after the run, peak ${f(peakRss, 0)} MiB`);
+console.log("\nlibjpeg-turbo's own decode to RGB (C reference, libjpeg-decode.c; medians):");
+if (libjpeg.skipped) console.log(`  not measured: ${libjpeg.skipped}`);
+for (const s of stages.filter((st) => libjpeg.ms?.[st.name] !== undefined)) {
+  const ms = libjpeg.ms[s.name];
+  console.log(`  ${s.name}: ${f(ms, 2)} ms; sharp's no-ICC decode takes ${f(s.stored / ms, 2)}x of it`);
+}
 
 const preRatio = Math.max(...stages.map((s) => s.ratio));
 const storedRatio = Math.max(...stages.map((s) => s.storedRatio));
@@ -275,6 +307,12 @@ if (K * T >= availableParallelism()) {
   console.log(
     `    (the CPU bound for these photos: inference / (inference + preprocess + postprocess) = ${f(inferenceShare, 3)}; the worker reaches ${f(tputRatio / inferenceShare, 2)} of it)`,
   );
+}
+if (libjpeg.ms && K * T >= availableParallelism() && stages.every((s) => libjpeg.ms[s.name] !== undefined)) {
+  // the same bound with libjpeg-turbo's decode in place of sharp's (the letterbox part of preprocessing kept)
+  const withLibjpeg =
+    mean(stages.map((s) => s.inf)) / mean(stages.map((s) => s.inf + s.pre - s.stored + libjpeg.ms[s.name] + s.post));
+  console.log(`    (the same bound with libjpeg-turbo's own decode in place of sharp's: ${f(withLibjpeg, 3)})`);
 }
 console.log(`  preprocess / bare decode (worst)     ${f(preRatio, 3)}  (<= 1.3)   ${verdict(preRatio <= 1.3)}`);
 console.log(
