@@ -50,8 +50,8 @@ lines.push(
   '## Long soak',
   '',
   'The suite runs a 90-second soak. The long one is run by hand: `npm run build && npm run soak -- --minutes 60`',
-  "(samples the RSS of the broker and each worker every 500 ms and fails when a process's RSS floor, the 10th",
-  'percentile of a window, grew more than 10% from the first third after warm-up to the last third).',
+  "(samples the RSS of the broker and each worker every 500 ms and fails when a process's RSS peak grew more",
+  'than 10% from the first half after warm-up to the second; scripts/soak.mjs says why the peak).',
   '',
 );
 const out = resolve(root, 'RELIABILITY.md');

@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // Soak: a broker and real workers under constant load for N minutes, sampling the RSS of every process.
-// Fails (exit 1) when any process's RSS floor grew more than --max-growth (default 10%) after warm-up.
-// The floor is the 10th percentile of a window's samples: what a process holds after its collector ran.
-// RSS saws up and down by 20-30% every 5-12 s under load (external image buffers are freed only by a
-// major GC), so a point sample or a median of a few says more about the phase of that cycle than about
-// a leak; a leak raises the floor. The first and the last third after warm-up are compared.
+// Fails (exit 1) when any process's RSS peak grew more than --max-growth (default 10%) after warm-up: the
+// highest sample of the second half after warm-up against the highest of the first half. Under load RSS
+// saws up and down by 20-30% every 5-30 s (external image buffers go only with a major GC, and freed
+// memory is not always handed back to the system at once), so a point sample, a median of a few or the
+// low envelope depends on where a window falls in that cycle: the floor read +18% once while the peaks
+// stayed within 3%. The peak is what the process needs, and a leak raises it; the floor is printed too.
 //
 //   npm run build && npm run soak -- --minutes 60            (the long run, by hand)
 //   npm run soak -- --minutes 1.5 --json artifacts/soak.json (the short run the fault suite does)
@@ -213,16 +214,17 @@ for (const c of clients) c.socket.close();
 
 const report = procs.map((p, i) => {
   const after = samples[i].filter((s) => s.t >= warmupMs).map((s) => s.rss);
-  const k = Math.max(1, Math.floor(after.length / 3));
+  const k = Math.max(1, Math.floor(after.length / 2));
   const [first, last] = [after.slice(0, k), after.slice(-k)];
-  const [base, end] = [percentile(first, 0.1), percentile(last, 0.1)];
+  const [base, end] = [Math.max(...first), Math.max(...last)];
   return {
     process: p.name,
     warmRssMiB: mib(base),
     endRssMiB: mib(end),
     growth: +((end - base) / base).toFixed(4),
-    warmPeakMiB: mib(Math.max(...first)),
-    endPeakMiB: mib(Math.max(...last)),
+    // the low envelope (10th percentile), for reference
+    warmFloorMiB: mib(percentile(first, 0.1)),
+    endFloorMiB: mib(percentile(last, 0.1)),
     samples: after.length,
   };
 });
@@ -244,7 +246,7 @@ const summary = {
 process.stdout.write(`${JSON.stringify(summary)}\n`);
 for (const r of report) {
   process.stdout.write(
-    `soak: ${r.process} RSS floor ${r.warmRssMiB} MiB after warm-up -> ${r.endRssMiB} MiB at the end (${(r.growth * 100).toFixed(1)}%, limit ${(maxGrowth * 100).toFixed(0)}%); peaks ${r.warmPeakMiB} -> ${r.endPeakMiB} MiB\n`,
+    `soak: ${r.process} RSS peak ${r.warmRssMiB} MiB after warm-up -> ${r.endRssMiB} MiB at the end (${(r.growth * 100).toFixed(1)}%, limit ${(maxGrowth * 100).toFixed(0)}%); floor ${r.warmFloorMiB} -> ${r.endFloorMiB} MiB\n`,
   );
 }
 if (tooFewSamples) process.stdout.write('soak: too few samples after warm-up: run longer or sample faster\n');
