@@ -149,11 +149,11 @@ describe('fuzzing at both broker ports and at a worker', () => {
     // (the broker's default 1000 ms x liveness 3 bounds that); only echo workers may be left after it.
     const isEchoOnly = (doc: StatusDoc) => doc.workers.every((w) => w.workerId.startsWith('fuzz-echo'));
     let status = await broker.status();
-    const dropDeadline = Date.now() + 5_000;
-    while (!isEchoOnly(status) && Date.now() < dropDeadline) {
-      await sleep(100);
+    // the assertion below reports what is still listed if the wait runs out
+    await waitUntil(async () => {
       status = await broker.status();
-    }
+      return isEchoOnly(status);
+    }, 5_000).catch(() => {});
     const alive = broker.proc.child.exitCode === null;
     const growth = (rssEnd - rssWarm) / rssWarm;
     const bounded = rssEnd < rssWarm * 1.5 + 16 * MiB;

@@ -302,17 +302,18 @@ console.log(`  worker throughput / ceiling          ${f(tputRatio, 3)}  (>= 0.9)
 // decodes and postprocesses on the same CPUs: what it can reach at best is the share of an image's CPU
 // time that is inference (stage medians above, over the photos in turn).
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const inferenceShare = mean(stages.map((s) => s.inf)) / mean(stages.map((s) => s.inf + s.pre + s.post));
+/** inference / (inference + preprocess + postprocess), averaged over the photos; preprocess per stage row */
+const cpuBound = (preOf) => mean(stages.map((s) => s.inf)) / mean(stages.map((s) => s.inf + preOf(s) + s.post));
 if (K * T >= availableParallelism()) {
+  const inferenceShare = cpuBound((s) => s.pre);
   console.log(
     `    (the CPU bound for these photos: inference / (inference + preprocess + postprocess) = ${f(inferenceShare, 3)}; the worker reaches ${f(tputRatio / inferenceShare, 2)} of it)`,
   );
-}
-if (libjpeg.ms && K * T >= availableParallelism() && stages.every((s) => libjpeg.ms[s.name] !== undefined)) {
-  // the same bound with libjpeg-turbo's decode in place of sharp's (the letterbox part of preprocessing kept)
-  const withLibjpeg =
-    mean(stages.map((s) => s.inf)) / mean(stages.map((s) => s.inf + s.pre - s.stored + libjpeg.ms[s.name] + s.post));
-  console.log(`    (the same bound with libjpeg-turbo's own decode in place of sharp's: ${f(withLibjpeg, 3)})`);
+  if (libjpeg.ms && stages.every((s) => libjpeg.ms[s.name] !== undefined)) {
+    // libjpeg-turbo's decode in place of sharp's; the letterbox part of preprocessing kept
+    const withLibjpeg = cpuBound((s) => s.pre - s.stored + libjpeg.ms[s.name]);
+    console.log(`    (the same bound with libjpeg-turbo's own decode in place of sharp's: ${f(withLibjpeg, 3)})`);
+  }
 }
 console.log(`  preprocess / bare decode (worst)     ${f(preRatio, 3)}  (<= 1.3)   ${verdict(preRatio <= 1.3)}`);
 console.log(
